@@ -1,0 +1,3 @@
+from kata.cli import main
+
+main(prog_name="kata")

@@ -1,0 +1,99 @@
+"""Fixtures every stage shares: Giphy, an SMTP inbox, Redis, and the Flask app under test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from kata.giphy import GiphyMock, giphy_mock
+from kata.inbox import SmtpInbox
+
+GIPHY_TEST_KEY = "kata-test-giphy-key"
+
+
+@pytest.fixture
+def giphy() -> Iterator[GiphyMock]:
+    """Giphy, answering only what the test registers; any other HTTP request fails."""
+    yield from giphy_mock()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpInbox]:
+    server = SmtpInbox().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server: SmtpInbox) -> SmtpInbox:
+    """A real SMTP server on loopback, emptied for each test."""
+    smtp_server.clear()
+    return smtp_server
+
+
+@dataclass
+class FakeRedisFactory:
+    """Stands in for `redis.Redis.from_url`: a fakeredis client, and a record of each call."""
+
+    server: Any
+    urls: list[str] = field(default_factory=list)
+    options: list[dict[str, Any]] = field(default_factory=list)
+
+    def from_url(self, url: str, **options: Any) -> Any:
+        import fakeredis
+
+        self.urls.append(url)
+        self.options.append(options)
+        return fakeredis.FakeRedis.from_url(url, server=self.server, **options)
+
+    def client(self, **options: Any) -> Any:
+        """A client of the same fake server, for the test's own look at the data."""
+        import fakeredis
+
+        return fakeredis.FakeRedis(server=self.server, **options)
+
+    def go_down(self) -> None:
+        self.server.connected = False
+
+
+@pytest.fixture
+def fake_redis(monkeypatch: pytest.MonkeyPatch) -> FakeRedisFactory:
+    """Every `redis.Redis.from_url(...)` / `redis.from_url(...)` gets a fakeredis client."""
+    import fakeredis
+    import redis
+
+    factory = FakeRedisFactory(fakeredis.FakeServer())
+
+    def from_url(cls: type, url: str, **options: Any) -> Any:
+        return factory.from_url(url, **options)
+
+    monkeypatch.setattr(redis.Redis, "from_url", classmethod(from_url))
+    monkeypatch.setattr(redis, "from_url", factory.from_url)
+    return factory
+
+
+@pytest.fixture
+def app_config(inbox: SmtpInbox) -> dict[str, Any]:
+    """The config a test app gets: test keys, and mail to the test inbox."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "kata-test-secret",
+        "GIPHY_API_KEY": GIPHY_TEST_KEY,
+        "MAIL_SERVER": inbox.host,
+        "MAIL_PORT": inbox.port,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Any:
+    from workit import create_app
+
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

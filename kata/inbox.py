@@ -1,0 +1,89 @@
+"""A real SMTP server on a free loopback port (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the server received it: the SMTP envelope and the parsed message."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class _Keeper:
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        delivery = Delivery(str(envelope.mail_from), tuple(envelope.rcpt_tos), message)
+        with self.arrived:
+            self.deliveries.append(delivery)
+            self.arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+
+class _AnyPortController(Controller):
+    """aiosmtpd's Controller, on the port the OS picks when asked for port 0."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SmtpInbox:
+    """Start with `start()`; read with `deliveries`, `messages`, `wait_for()`."""
+
+    def __init__(self) -> None:
+        self._keeper = _Keeper()
+        self._controller = _AnyPortController(self._keeper, hostname=HOST, port=0)
+
+    host = HOST
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def start(self) -> SmtpInbox:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def clear(self) -> None:
+        with self._keeper.lock:
+            self._keeper.deliveries.clear()
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        with self._keeper.lock:
+            return list(self._keeper.deliveries)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [d.message for d in self.deliveries]
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Delivery]:
+        """Block until `count` messages have arrived or `timeout` seconds pass."""
+        with self._keeper.arrived:
+            self._keeper.arrived.wait_for(lambda: len(self._keeper.deliveries) >= count, timeout)
+            return list(self._keeper.deliveries)

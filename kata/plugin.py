@@ -1,0 +1,72 @@
+"""pytest plugin: the target switch (`--solutions`, KATA_TARGET) and the shared fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from kata.isolation import WorkitSwitch
+from kata.layout import TARGET_ENV, TargetError, stage_of, target_from_env
+
+pytest_plugins = ["kata.fixtures"]
+
+_switch_key = pytest.StashKey[WorkitSwitch]()
+_target_key = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kata")
+    group.addoption(
+        "--solutions",
+        action="store_true",
+        help=f"run the tests against solutions/ instead of stages/ (same as {TARGET_ENV}=solutions)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        target = "solutions" if config.getoption("solutions") else target_from_env()
+    except TargetError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[_target_key] = target
+    switch = WorkitSwitch()
+    switch.install()
+    config.stash[_switch_key] = switch
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _switch_key in config.stash:
+        config.stash[_switch_key].uninstall()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    target = config.stash[_target_key]
+    where = "your code in stages/" if target == "stages" else "the reference code in solutions/"
+    return f"kata: testing {where}"
+
+
+def code_dir_for(config: pytest.Config, path: Path) -> Path | None:
+    """The directory holding the `workit` package that tests at `path` must import."""
+    stage = stage_of(path, config.rootpath)
+    return stage.code_dir(config.stash[_target_key]) if stage else None
+
+
+def _use_code_for(config: pytest.Config, path: Path) -> None:
+    directory = code_dir_for(config, path)
+    if directory is not None:
+        config.stash[_switch_key].use(directory)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, object, object]:
+    if isinstance(collector, pytest.Module):
+        _use_code_for(collector.config, collector.path)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    _use_code_for(item.config, item.path)
+    return (yield)

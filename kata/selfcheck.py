@@ -1,0 +1,227 @@
+"""The maintainers' self-check: every solution passes, every skeleton fails for the right reason.
+
+It runs the whole test tree twice, in parallel subprocesses: once against solutions/ and once
+against the untouched stages/, with `kata.recorder` writing each outcome. Then it judges:
+
+- on the solution, every test passes;
+- on the skeleton, tests marked `given` pass and every other test fails in its body, by an
+  assertion or by a NotImplementedError whose message names the stage;
+- stages/NN/workit and solutions/NN/workit hold the same files (both directions).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kata.layout import PACKAGE, TARGET_ENV, all_stages
+from kata.recorder import RECORD_ENV
+
+IGNORED_PARTS = {"__pycache__", ".pytest_cache"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    nodeid: str
+    when: str
+    outcome: str
+    given: bool = False
+    exception: tuple[str, ...] = ()
+    message: str = ""
+    path: str = ""
+
+    @property
+    def stage(self) -> str:
+        parts = self.nodeid.split("::")[0].split("/")
+        return parts[1] if len(parts) > 1 and parts[0] == "stages" else ""
+
+    @property
+    def test(self) -> str:
+        return self.nodeid.split("/", 2)[-1]
+
+
+def load_outcomes(lines: Iterable[str]) -> list[Outcome]:
+    outcomes = []
+    for line in lines:
+        if line.strip():
+            raw = json.loads(line)
+            raw["exception"] = tuple(raw.get("exception") or ())
+            outcomes.append(Outcome(**raw))
+    return outcomes
+
+
+def final_outcomes(outcomes: Iterable[Outcome]) -> dict[str, Outcome]:
+    """One outcome per test: its first failing phase, else its call phase."""
+    final: dict[str, Outcome] = {}
+    for outcome in outcomes:
+        current = final.get(outcome.nodeid)
+        if current is None or (current.outcome == "passed" and outcome.outcome != "passed"):
+            final[outcome.nodeid] = outcome
+    return final
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:160] if text.strip() else ""
+
+
+def skeleton_problem(outcome: Outcome, stage: str) -> str | None:
+    """Why a skeleton outcome is not the intended one, or None when it is."""
+    if outcome.when == "collect":
+        return f"cannot be collected on the skeleton: {_first_line(outcome.message)}"
+    if outcome.given:
+        if outcome.outcome == "passed":
+            return None
+        return f"is marked `given` but does not pass on the skeleton ({outcome.when}): {_first_line(outcome.message)}"
+    if outcome.outcome == "passed":
+        return "passes on the untouched skeleton: it checks nothing the learner builds (mark it `given` if that is the point)"
+    if outcome.outcome == "skipped":
+        return f"is skipped on the skeleton: {_first_line(outcome.message)}"
+    if outcome.when != "call":
+        return f"errors in {outcome.when} instead of failing in the test body: {_first_line(outcome.message)}"
+    if "NotImplementedError" in outcome.exception:
+        if stage in outcome.message:
+            return None
+        return f"raises a NotImplementedError that does not name the step ({stage!r}): {_first_line(outcome.message)}"
+    if "AssertionError" in outcome.exception:
+        return None
+    kind = outcome.exception[0] if outcome.exception else "an unknown error"
+    return f"fails with {kind}, not an assertion or the step's NotImplementedError: {_first_line(outcome.message)}"
+
+
+def solution_problem(outcome: Outcome) -> str | None:
+    if outcome.outcome == "passed" and outcome.when == "call":
+        return None
+    return f"{outcome.outcome} on the solution ({outcome.when}): {_first_line(outcome.message)}"
+
+
+@dataclass
+class StageVerdict:
+    stage: str
+    tests: int = 0
+    given: int = 0
+    solution_passing: int = 0
+    skeleton_failing: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def judge(stage: str, solution: Iterable[Outcome], skeleton: Iterable[Outcome]) -> StageVerdict:
+    on_solution = {k: v for k, v in final_outcomes(solution).items() if v.stage == stage}
+    on_skeleton = {k: v for k, v in final_outcomes(skeleton).items() if v.stage == stage}
+    verdict = StageVerdict(stage, tests=len(on_solution.keys() | on_skeleton.keys()))
+    for nodeid in sorted(on_solution.keys() | on_skeleton.keys()):
+        name = nodeid.split("/", 2)[-1]
+        solved = on_solution.get(nodeid)
+        if solved is None:
+            verdict.problems.append(f"{name}: did not run against the solution")
+        elif (problem := solution_problem(solved)) is not None:
+            verdict.problems.append(f"{name}: {problem}")
+        else:
+            verdict.solution_passing += 1
+        untouched = on_skeleton.get(nodeid)
+        if untouched is None:
+            verdict.problems.append(f"{name}: did not run against the skeleton")
+            continue
+        verdict.given += untouched.given
+        if (problem := skeleton_problem(untouched, stage)) is not None:
+            verdict.problems.append(f"{name}: {problem}")
+        elif not untouched.given:
+            verdict.skeleton_failing += 1
+    return verdict
+
+
+def _package_files(directory: Path) -> set[str]:
+    package = directory / PACKAGE
+    if not package.is_dir():
+        return set()
+    return {
+        str(p.relative_to(package))
+        for p in package.rglob("*")
+        if p.is_file() and not IGNORED_PARTS & set(p.parts) and p.suffix != ".pyc"
+    }
+
+
+def mirror_problems(root: Path) -> list[str]:
+    """stages/NN_x/workit and solutions/NN_x/workit must hold the same files, both ways."""
+    problems = []
+    stage_names = {d.name for d in (root / "stages").iterdir() if d.is_dir()}
+    solution_names = {d.name for d in (root / "solutions").iterdir() if d.is_dir()}
+    for name in sorted(solution_names - stage_names):
+        problems.append(f"solutions/{name} has no stage stages/{name}")
+    for name in sorted(stage_names & solution_names):
+        skeleton = _package_files(root / "stages" / name)
+        solution = _package_files(root / "solutions" / name)
+        for path in sorted(skeleton - solution):
+            problems.append(f"stages/{name}/{PACKAGE}/{path} has no counterpart in solutions/{name}")
+        for path in sorted(solution - skeleton):
+            problems.append(f"solutions/{name}/{PACKAGE}/{path} has no counterpart in stages/{name}")
+    for stage in all_stages(root):
+        if stage.tests_dir.is_dir() and stage.name not in solution_names:
+            problems.append(f"stages/{stage.name} has tests but no solutions/{stage.name}")
+    return problems
+
+
+@dataclass
+class Run:
+    target: str
+    record: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
+def start_run(root: Path, target: str, workdir: Path, pytest_args: list[str]) -> Run:
+    record, log = workdir / f"{target}.jsonl", workdir / f"{target}.log"
+    env = {**os.environ, TARGET_ENV: target, RECORD_ENV: str(record)}
+    command = [sys.executable, "-m", "pytest", "stages", "-p", "kata.recorder", "-p", "no:cacheprovider", "-q", *pytest_args]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Run(target, record, log, process)
+
+
+def finish_run(run: Run) -> tuple[list[Outcome], list[str]]:
+    code = run.process.wait()
+    problems = []
+    if code not in (0, 1, 5):
+        tail = run.log.read_text(errors="replace").strip().splitlines()[-15:]
+        problems.append(f"pytest against {run.target}/ exited with {code}:\n    " + "\n    ".join(tail))
+    lines = run.record.read_text().splitlines() if run.record.exists() else []
+    return load_outcomes(lines), problems
+
+
+def format_table(verdicts: list[StageVerdict]) -> str:
+    header = f"{'stage':<14}{'tests':>6}  {'solution passes':<17}{'skeleton fails as intended':<28}verdict"
+    rows = [header, "-" * len(header)]
+    for v in verdicts:
+        if v.tests == 0:
+            rows.append(f"{v.stage:<14}{0:>6}  {'-':<17}{'-':<28}no tests yet")
+            continue
+        asked = v.tests - v.given
+        given = f" (+{v.given} given)" if v.given else ""
+        rows.append(
+            f"{v.stage:<14}{v.tests:>6}  {f'{v.solution_passing}/{v.tests}':<17}"
+            f"{f'{v.skeleton_failing}/{asked}{given}':<28}{'ok' if v.ok else 'PROBLEMS'}"
+        )
+    return "\n".join(rows)
+
+
+def run_selfcheck(root: Path, pytest_args: list[str] | None = None) -> tuple[list[StageVerdict], list[str]]:
+    """Run both targets and judge every stage; returns verdicts and tree-wide problems."""
+    problems = mirror_problems(root)
+    with tempfile.TemporaryDirectory(prefix="kata-selfcheck-") as tmp:
+        runs = [start_run(root, target, Path(tmp), pytest_args or []) for target in ("solutions", "stages")]
+        (solution, solution_errors), (skeleton, skeleton_errors) = (finish_run(r) for r in runs)
+    problems += solution_errors + skeleton_errors
+    for outcome in solution + skeleton:
+        if outcome.when == "collect" and not outcome.stage:
+            problems.append(f"collection error outside a stage: {outcome.nodeid}: {_first_line(outcome.message)}")
+    verdicts = [judge(stage.name, solution, skeleton) for stage in all_stages(root)]
+    return verdicts, problems
