@@ -6,11 +6,13 @@ against the untouched stages/, with `kata.recorder` writing each outcome. Then i
 - on the solution, every test passes;
 - on the skeleton, tests marked `given` pass and every other test fails in its body, by an
   assertion or by a NotImplementedError whose message names the stage;
-- stages/NN/workit and solutions/NN/workit hold the same files (both directions).
+- stages/NN/workit and solutions/NN/workit hold the same files (both directions);
+- stage N+1's skeleton is stage N's solution plus TODOs: every change sits next to a TODO.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import subprocess
@@ -170,6 +172,50 @@ def mirror_problems(root: Path) -> list[str]:
     return problems
 
 
+TODO_MARKS = ("TODO", "NotImplementedError")
+CONTEXT_LINES = 2
+
+
+def _unmarked_changes(previous: list[str], skeleton: list[str]) -> list[tuple[int, int]]:
+    """Skeleton line ranges (1-based) that differ from `previous` with no TODO near them."""
+    unmarked = []
+    matcher = difflib.SequenceMatcher(a=previous, b=skeleton, autojunk=False)
+    for tag, _, _, start, end in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        nearby = skeleton[max(0, start - CONTEXT_LINES) : end + CONTEXT_LINES]
+        if not any(mark in line for line in nearby for mark in TODO_MARKS):
+            unmarked.append((start + 1, max(start + 1, end)))
+    return unmarked
+
+
+def continuity_problems(root: Path) -> list[str]:
+    """stages/N+1/workit must be solutions/N/workit plus TODOs, nothing else."""
+    problems = []
+    names = [stage.name for stage in all_stages(root)]
+    for before, after in zip(names, names[1:]):
+        previous, skeleton = root / "solutions" / before, root / "stages" / after
+        if not (previous / PACKAGE).is_dir() or not (skeleton / PACKAGE).is_dir():
+            continue
+        old_files, new_files = _package_files(previous), _package_files(skeleton)
+        for rel in sorted(old_files - new_files):
+            problems.append(f"stages/{after}/{PACKAGE}/{rel} is missing: solutions/{before} has it")
+        for rel in sorted(new_files - old_files):
+            text = (skeleton / PACKAGE / rel).read_text(errors="replace")
+            if rel.endswith(".py") and not any(mark in text for mark in TODO_MARKS):
+                problems.append(f"stages/{after}/{PACKAGE}/{rel} is new in this stage but has no TODO")
+        for rel in sorted(old_files & new_files):
+            old = (previous / PACKAGE / rel).read_text(errors="replace").splitlines()
+            new = (skeleton / PACKAGE / rel).read_text(errors="replace").splitlines()
+            for first, last in _unmarked_changes(old, new):
+                lines = f"{first}" if first == last else f"{first}-{last}"
+                problems.append(
+                    f"stages/{after}/{PACKAGE}/{rel}:{lines} differs from solutions/{before} with no TODO "
+                    "nearby: a skeleton changes the previous solution only where the learner has work to do"
+                )
+    return problems
+
+
 @dataclass
 class Run:
     target: str
@@ -215,7 +261,7 @@ def format_table(verdicts: list[StageVerdict]) -> str:
 
 def run_selfcheck(root: Path, pytest_args: list[str] | None = None) -> tuple[list[StageVerdict], list[str]]:
     """Run both targets and judge every stage; returns verdicts and tree-wide problems."""
-    problems = mirror_problems(root)
+    problems = mirror_problems(root) + continuity_problems(root)
     with tempfile.TemporaryDirectory(prefix="kata-selfcheck-") as tmp:
         runs = [start_run(root, target, Path(tmp), pytest_args or []) for target in ("solutions", "stages")]
         (solution, solution_errors), (skeleton, skeleton_errors) = (finish_run(r) for r in runs)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from kata.selfcheck import Outcome, format_table, judge, mirror_problems, run_selfcheck, skeleton_problem
+from kata.selfcheck import (
+    Outcome,
+    continuity_problems,
+    format_table,
+    judge,
+    mirror_problems,
+    run_selfcheck,
+    skeleton_problem,
+)
 
 NODE = "stages/01_sync/tests/test_app.py::test_sends"
 
@@ -95,6 +103,49 @@ def test_mirror_is_checked_in_both_directions(tmp_path: Path) -> None:
     ]
 
 
+SOLVED = """def send(email, thought):
+    gif = fetch(thought)
+    deliver(email, gif)
+"""
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("skeleton", "expected"),
+    [
+        (SOLVED, []),
+        (SOLVED.replace("    deliver(email, gif)", "    # TODO(02_b): enqueue instead\n    raise NotImplementedError"), []),
+        (
+            SOLVED.replace("deliver(email, gif)", "deliver(gif, email)"),
+            ["stages/02_b/workit/app.py:3 differs from solutions/01_a with no TODO nearby"],
+        ),
+        (SOLVED + "\n\n\n\ndef extra():\n    return 1\n", ["stages/02_b/workit/app.py:4-9 differs from solutions/01_a"]),
+    ],
+    ids=["unchanged", "todo", "silent-change", "silent-addition"],
+)
+def test_continuity_needs_a_todo_beside_each_change(tmp_path: Path, skeleton: str, expected: list[str]) -> None:
+    write(tmp_path / "solutions" / "01_a" / "workit" / "app.py", SOLVED)
+    write(tmp_path / "stages" / "01_a" / "workit" / "app.py", "")
+    write(tmp_path / "stages" / "02_b" / "workit" / "app.py", skeleton)
+    problems = continuity_problems(tmp_path)
+    assert [p[: len(e)] for p, e in zip(problems, expected)] == expected and len(problems) == len(expected), problems
+
+
+def test_continuity_reports_missing_and_unmarked_new_files(tmp_path: Path) -> None:
+    write(tmp_path / "solutions" / "01_a" / "workit" / "app.py", SOLVED)
+    write(tmp_path / "stages" / "01_a" / "workit" / "app.py", "")
+    write(tmp_path / "stages" / "02_b" / "workit" / "tasks.py", "def task():\n    pass\n")
+    write(tmp_path / "stages" / "02_b" / "workit" / "queue.py", "def push():\n    raise NotImplementedError\n")
+    assert continuity_problems(tmp_path) == [
+        "stages/02_b/workit/app.py is missing: solutions/01_a has it",
+        "stages/02_b/workit/tasks.py is new in this stage but has no TODO",
+    ]
+
+
 TESTS = '''
 import pytest
 from workit import answer
@@ -115,7 +166,7 @@ def test_selfcheck_end_to_end(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\naddopts = --import-mode=importlib\nmarkers = given: g\n")
     good = 'def answer():\n    raise NotImplementedError("Step 01_good: return 42")\n'
     make_stage(pytester.path, "01_good", good, "def answer():\n    return 42\n", TESTS)
-    bad = "def answer():\n    return None.real\n"
+    bad = "def answer():\n    return None.real  # TODO(02_bad): return 41\n"
     make_stage(pytester.path, "02_bad", bad, "def answer():\n    return 41\n", TESTS)
     verdicts, problems = run_selfcheck(pytester.path)
     assert problems == []
