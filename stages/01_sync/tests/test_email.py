@@ -1,0 +1,213 @@
+"""The randomness email: build_randomness_email, deliver, and send_randomness_email."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import inspect
+import smtplib
+from email.message import EmailMessage
+from html.parser import HTMLParser
+
+import pytest
+
+from workit import create_app
+from workit.notifier import build_randomness_email, deliver, send_randomness_email
+
+SENDER = "gob@example.com"
+SUBJECT = "Here is your randomness email of awesome."
+TO = "buster@example.com"
+THOUGHT = "I have made a huge mistake"
+GIF = "https://media.giphy.com/media/kataMistake/200.gif"
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src"))
+
+
+def image_sources(html: str) -> list[str | None]:
+    parser = _Images()
+    parser.feed(html)
+    return parser.sources
+
+
+def as_received(message: object) -> EmailMessage:
+    """The message as a mail client would read it: serialized, then parsed again."""
+    assert hasattr(message, "as_bytes"), (
+        f"build_randomness_email(...) returned {message!r}; expected an "
+        "email.message.EmailMessage."
+    )
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def build(app, thought: str = THOUGHT) -> EmailMessage:
+    with app.app_context():
+        return as_received(build_randomness_email(TO, thought, GIF, SENDER))
+
+
+def body(message: EmailMessage, kind: str) -> str:
+    part = message.get_body((kind,))
+    assert part is not None, (
+        f"the email has no text/{kind} part; expected a text/plain body plus a text/html "
+        "alternative (set_content(...) for the text, then add_alternative(..., subtype='html'))."
+    )
+    return part.get_content()
+
+
+def test_the_email_has_the_right_headers(app):
+    message = build(app)
+
+    for header, expected in (("To", TO), ("From", SENDER), ("Subject", SUBJECT)):
+        assert message[header] == expected, (
+            f"build_randomness_email({TO!r}, {THOUGHT!r}, {GIF!r}, {SENDER!r}) gave "
+            f"{header}: {message[header]!r}; expected {expected!r}."
+        )
+
+
+def test_the_plain_text_part_has_the_thought_and_the_gif_url(app):
+    text = body(build(app), "plain")
+
+    assert THOUGHT in text, (
+        f"the text/plain part does not contain the thought {THOUGHT!r}; it reads: {text!r}"
+    )
+    assert GIF in text, (
+        f"the text/plain part does not contain the GIF URL {GIF!r}, so a reader without "
+        f"HTML never sees the GIF; it reads: {text!r}"
+    )
+
+
+def test_the_html_part_shows_the_thought_and_the_gif_as_an_image(app):
+    html = body(build(app), "html")
+
+    assert "Your thoughts are like:" in html, (
+        f"the text/html part lacks 'Your thoughts are like:'; render the template "
+        f"email/randomness.html. It reads: {html!r}"
+    )
+    assert THOUGHT in html, f"the text/html part does not contain the thought {THOUGHT!r}."
+    sources = image_sources(html)
+    assert GIF in sources, (
+        f"the text/html part has <img> sources {sources!r}; expected one <img src={GIF!r}>, "
+        "the gif_url argument, so the GIF shows up in the email."
+    )
+
+
+def test_the_thought_is_html_escaped_in_the_html_part(app):
+    thought = "<script>alert(1)</script> & friends"
+
+    html = body(build(app, thought), "html")
+
+    assert "<script>" not in html, (
+        f"with the thought {thought!r}, the text/html part contains a raw <script> tag: the "
+        "thought is user input and must be escaped. Render email/randomness.html with "
+        "render_template (Flask autoescapes .html templates) instead of pasting strings."
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in html, (
+        f"with the thought {thought!r}, the text/html part should show it escaped as "
+        f"'&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends'; it reads: {html!r}"
+    )
+
+
+def test_deliver_hands_the_message_to_the_smtp_server(inbox):
+    message = EmailMessage()
+    message["To"] = TO
+    message["From"] = SENDER
+    message["Subject"] = SUBJECT
+    message.set_content("Hello from the kata.")
+
+    try:
+        deliver(message, inbox.host, inbox.port, 5.0)
+    except (ConnectionRefusedError, smtplib.SMTPException) as error:
+        pytest.fail(
+            f"deliver(message, {inbox.host!r}, {inbox.port}, 5.0) failed: "
+            f"{type(error).__name__}: {error}. Connect to the host and port you are given."
+        )
+
+    deliveries = inbox.wait_for(1, timeout=1)
+    assert len(deliveries) == 1, (
+        f"after deliver(message, {inbox.host!r}, {inbox.port}, 5.0) the SMTP server at "
+        f"{inbox.host}:{inbox.port} received {len(deliveries)} messages; expected 1. Connect "
+        "to the host and port you are given (not a fixed localhost:1025) and send once."
+    )
+    received = deliveries[0]
+    assert received.rcpt_tos == (TO,), (
+        f"the SMTP envelope went to {list(received.rcpt_tos)!r}; expected [{TO!r}], the "
+        "message's To header (smtp.send_message(message) takes it from there)."
+    )
+    assert received.message["Subject"] == SUBJECT, (
+        f"the server received Subject {received.message['Subject']!r}; expected {SUBJECT!r}: "
+        "send the message you were given."
+    )
+
+
+def test_deliver_gives_the_smtp_connection_a_timeout(inbox, monkeypatch):
+    opened: list[dict[str, object]] = []
+    original = smtplib.SMTP.__init__
+    signature = inspect.signature(original)
+
+    def recording_init(self, *args, **kwargs):
+        opened.append(signature.bind(self, *args, **kwargs).arguments)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "__init__", recording_init)
+    message = EmailMessage()
+    message["To"], message["From"], message["Subject"] = TO, SENDER, SUBJECT
+    message.set_content("Hello again.")
+
+    deliver(message, inbox.host, inbox.port, 2.5)
+
+    timeouts = [arguments.get("timeout") for arguments in opened]
+    assert timeouts == [2.5], (
+        f"deliver(message, host, port, 2.5) opened smtplib.SMTP connections with timeouts "
+        f"{timeouts!r}; expected [2.5]: smtplib.SMTP(host, port, timeout=timeout), once. "
+        "Without a timeout a stuck mail server hangs the request."
+    )
+
+
+def test_send_randomness_email_takes_every_setting_from_the_app_config(app_config, giphy, inbox):
+    app = create_app({**app_config, "GIPHY_API_KEY": "another-kata-key", "GIPHY_TIMEOUT": 2.5})
+    giphy.search_finds(GIF)
+
+    with app.app_context():
+        try:
+            send_randomness_email(TO, THOUGHT)
+        except (ConnectionRefusedError, smtplib.SMTPException) as error:
+            pytest.fail(
+                f"send_randomness_email({TO!r}, {THOUGHT!r}) failed to send: "
+                f"{type(error).__name__}: {error}. This test's SMTP server listens on "
+                f"{inbox.host}:{inbox.port}: use current_app.config['MAIL_SERVER'] and "
+                "['MAIL_PORT'], not a fixed localhost:1025."
+            )
+
+    searches = giphy.calls_to("search")
+    assert [c.params.get("api_key") for c in searches] == ["another-kata-key"], (
+        f"send_randomness_email({TO!r}, {THOUGHT!r}) searched Giphy with api_key "
+        f"{[c.params.get('api_key') for c in searches]!r}; expected ['another-kata-key'], "
+        "current_app.config['GIPHY_API_KEY'] of this app."
+    )
+    assert [c.timeout for c in searches] == [2.5], (
+        f"the search got timeout {[c.timeout for c in searches]!r}; expected [2.5], "
+        "current_app.config['GIPHY_TIMEOUT']."
+    )
+    deliveries = inbox.wait_for(1, timeout=1)
+    assert len(deliveries) == 1, (
+        f"send_randomness_email sent {len(deliveries)} messages to the test SMTP server at "
+        f"{inbox.host}:{inbox.port}; expected 1. Use current_app.config['MAIL_SERVER'] and "
+        "['MAIL_PORT'] (this test's server is not on port 1025)."
+    )
+    message = deliveries[0].message
+    assert message["From"] == SENDER, (
+        f"From: {message['From']!r}; expected {SENDER!r}, current_app.config['MAIL_SENDER']."
+    )
+    html = body(message, "html")
+    assert GIF in image_sources(html), (
+        f"the email's <img> sources are {image_sources(html)!r}; expected the GIF Giphy "
+        f"found, {GIF!r}: pass fetch_gif_url's answer on to build_randomness_email."
+    )
