@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kata.broker import TcpBroker, worker_running
 from kata.giphy import GiphyMock, giphy_mock
 from kata.inbox import SmtpInbox
 
@@ -73,6 +74,23 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch) -> FakeRedisFactory:
     monkeypatch.setattr(redis.Redis, "from_url", classmethod(from_url))
     monkeypatch.setattr(redis, "from_url", factory.from_url)
     return factory
+
+
+@pytest.fixture
+def broker(fake_redis: FakeRedisFactory) -> Iterator[TcpBroker]:
+    """Celery's broker: the fake Redis of `fake_redis`, served on a free loopback port."""
+    import kombu.pools
+
+    broker = TcpBroker(fake_redis.server).start()
+    yield broker
+    kombu.pools.reset()
+    broker.stop()
+
+
+@pytest.fixture
+def run_worker() -> Any:
+    """`with run_worker(celery_app):` runs a real Celery worker in this process."""
+    return worker_running
 
 
 @pytest.fixture
