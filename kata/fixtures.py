@@ -59,6 +59,9 @@ class FakeRedisFactory:
     def go_down(self) -> None:
         self.server.connected = False
 
+    def come_back(self) -> None:
+        self.server.connected = True
+
 
 @pytest.fixture
 def fake_redis(monkeypatch: pytest.MonkeyPatch) -> FakeRedisFactory:

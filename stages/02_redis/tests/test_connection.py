@@ -1,0 +1,139 @@
+"""get_redis(): one Redis client per app, made on first use, from REDIS_URL, with short timeouts."""
+
+from __future__ import annotations
+
+import redis
+
+from workit import create_app
+from workit.redis_client import get_redis
+
+DEFAULT_URL = "redis://localhost:6379/0"
+OTHER_URL = "redis://kata-other-redis.invalid:6391/5"
+
+
+def _made(fake_redis) -> str:
+    """What the test saw of the clients made so far, for a failure message."""
+    if not fake_redis.urls:
+        return (
+            "no client at all: the tests see the clients made with redis.Redis.from_url(...) "
+            "(or redis.from_url(...)), so build yours with one of them"
+        )
+    return f"{len(fake_redis.urls)} client(s), for the URLs {fake_redis.urls!r}"
+
+
+def test_get_redis_connects_to_the_redis_url_in_the_app_config(app, fake_redis, redis_url):
+    with app.app_context():
+        client = get_redis()
+
+    assert fake_redis.urls == [redis_url], (
+        f"with REDIS_URL={redis_url!r} in the app config, get_redis() made {_made(fake_redis)}; "
+        f"expected one client for [{redis_url!r}]: current_app.config['REDIS_URL'], never a "
+        "URL written in the code (on a server, Redis is rarely on localhost)."
+    )
+    assert isinstance(client, redis.Redis), (
+        f"get_redis() returned {client!r}; expected the redis.Redis client that "
+        "redis.Redis.from_url(...) gave you."
+    )
+
+
+def test_without_redis_url_the_app_uses_the_local_redis(app_config, fake_redis, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    config = {name: value for name, value in app_config.items() if name != "REDIS_URL"}
+    app = create_app(config)
+
+    with app.app_context():
+        get_redis()
+
+    assert fake_redis.urls == [DEFAULT_URL], (
+        f"with no REDIS_URL in the environment or the config, get_redis() made "
+        f"{_made(fake_redis)}; expected [{DEFAULT_URL!r}], the default that create_app puts "
+        "in current_app.config['REDIS_URL'] (where `redis-server` listens out of the box)."
+    )
+
+
+def test_create_app_makes_no_client_until_get_redis_is_called(app_config, fake_redis, redis_url):
+    app = create_app(app_config)
+
+    assert fake_redis.urls == [], (
+        f"create_app(...) already made {_made(fake_redis)}; expected none until the first "
+        "get_redis() call. Make the client on first use: the app must start even when Redis "
+        "is not running yet, and its config can still change after create_app."
+    )
+    with app.app_context():
+        get_redis()
+    assert fake_redis.urls == [redis_url], (
+        f"the first get_redis() call made {_made(fake_redis)}; expected one client, for "
+        f"[{redis_url!r}]."
+    )
+
+
+def test_get_redis_gives_the_same_client_every_time(app, fake_redis):
+    with app.app_context():
+        first, again = get_redis(), get_redis()
+    with app.app_context():  # the next request gets a new app context, but the same app
+        later = get_redis()
+
+    assert len(fake_redis.urls) == 1, (
+        f"three get_redis() calls on one app (two in one app context, one in the next) made "
+        f"{len(fake_redis.urls)} clients; expected 1. Each client keeps its own pool of "
+        "connections: keep the one you made in current_app.extensions and hand it back. "
+        "(flask.g does not keep it: g lasts only one app context, one request.)"
+    )
+    assert first is again is later, (
+        "get_redis() returned different objects for the same app; expected the very same "
+        "client each time."
+    )
+
+
+def test_each_app_gets_its_own_client(app_config, fake_redis, redis_url):
+    app = create_app(app_config)
+    other_app = create_app({**app_config, "REDIS_URL": OTHER_URL})
+
+    with app.app_context():
+        client = get_redis()
+    with other_app.app_context():
+        other_client = get_redis()
+    with app.app_context():
+        client_again = get_redis()
+
+    assert fake_redis.urls == [redis_url, OTHER_URL], (
+        f"two apps, with REDIS_URL {redis_url!r} and {OTHER_URL!r}, made {_made(fake_redis)}; "
+        f"expected one client each, [{redis_url!r}, {OTHER_URL!r}]. A module-level variable "
+        "or @functools.cache shares one client between all apps: keep it on the app, in "
+        "current_app.extensions."
+    )
+    assert client is client_again and client is not other_client, (
+        "each app should keep its own client: the first app got a different object the "
+        "second time, or both apps got the same one."
+    )
+
+
+def test_the_client_gives_up_after_a_short_timeout(app, fake_redis):
+    with app.app_context():
+        get_redis()
+
+    assert fake_redis.options, f"get_redis() made {_made(fake_redis)}."
+    options = fake_redis.options[0]
+    for name in ("socket_connect_timeout", "socket_timeout"):
+        value = options.get(name)
+        assert isinstance(value, (int, float)) and 0 < value <= 2, (
+            f"get_redis() made its client with {name}={value!r} (all options: {options!r}); "
+            f"expected {name} between 0 and 2 seconds. Without it, a Redis that does not "
+            "answer keeps every request waiting, and /health can never say Redis is down."
+        )
+
+
+def test_the_timeouts_come_from_the_redis_timeout_setting(app_config, fake_redis):
+    app = create_app({**app_config, "REDIS_TIMEOUT": 0.25})
+
+    with app.app_context():
+        get_redis()
+
+    assert fake_redis.options, f"get_redis() made {_made(fake_redis)}."
+    options = fake_redis.options[0]
+    got = {name: options.get(name) for name in ("socket_connect_timeout", "socket_timeout")}
+    assert got == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}, (
+        f"with REDIS_TIMEOUT=0.25 in the app config, get_redis() made its client with "
+        f"{got!r}; expected both 0.25: current_app.config['REDIS_TIMEOUT'], not a number "
+        "written in the code."
+    )

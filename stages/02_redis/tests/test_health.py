@@ -1,0 +1,181 @@
+"""GET /health and `flask redis-ping`: say PONG when Redis answers, and say why when it does not."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from workit import create_app
+
+PASSWORD = "kata-secret-password"
+CALM_TYPES = ("application/json", "text/plain")
+
+
+def _get_health(client):
+    """GET /health, turning an escaped Redis error into a clear failure."""
+    try:
+        return client.get("/health")
+    except redis.RedisError as error:
+        pytest.fail(
+            f"GET /health let {type(error).__name__}: {error} escape: a real server answers "
+            "that with a 500 and a traceback in the log. Catch redis.RedisError (through "
+            "check_redis()) and answer 503 with an explanation."
+        )
+
+
+def _stop_answering(monkeypatch) -> None:
+    """Redis accepts the connection but never answers: redis-py's socket_timeout fires."""
+
+    def silent(self, *args, **options):
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", silent)
+
+
+def _redis_down(how: str, fake_redis, monkeypatch) -> None:
+    if how == "refused":
+        fake_redis.go_down()
+    else:
+        _stop_answering(monkeypatch)
+
+
+DOWN = [
+    pytest.param("refused", id="nobody-listens"),
+    pytest.param("silent", id="nobody-answers"),
+]
+WHAT = {
+    "refused": "Redis is down (redis.ConnectionError)",
+    "silent": "Redis never answers (redis.TimeoutError after socket_timeout)",
+}
+
+
+def test_health_says_pong_when_redis_answers(client, fake_redis, redis_url):
+    response = _get_health(client)
+    _get_health(client)
+
+    assert response.status_code == 200, (
+        f"GET /health with Redis up answered {response.status_code}; expected 200."
+    )
+    assert "PONG" in response.text, (
+        f"GET /health with Redis up answered {response.text!r}; expected Redis's answer, "
+        "PONG, for example {\"redis\": \"PONG\"}. redis-py's ping() returns True for PONG."
+    )
+    assert fake_redis.urls == [redis_url], (
+        f"two GET /health made clients for {fake_redis.urls!r}; expected one client, for "
+        f"[{redis_url!r}]: ask the app's client, get_redis(), which is made once."
+    )
+
+
+@pytest.mark.parametrize("how", DOWN)
+def test_health_answers_503_and_says_why_when_redis_is_down(
+    client, fake_redis, monkeypatch, redis_url, how
+):
+    _redis_down(how, fake_redis, monkeypatch)
+
+    response = _get_health(client)
+
+    body = response.text
+    assert response.status_code == 503, (
+        f"when {WHAT[how]}, GET /health answered {response.status_code} {body!r}; expected "
+        "503 Service Unavailable, so a load balancer or a monitor sees at once that the app "
+        "cannot work. (200 means the check did not really ask Redis; 500 means it crashed.)"
+    )
+    assert response.mimetype in CALM_TYPES, (
+        f"when {WHAT[how]}, GET /health answered with {response.mimetype}; expected JSON "
+        "(return a dict) or plain text, an answer a program and a person can both read."
+    )
+    assert "Traceback" not in body, (
+        f"when {WHAT[how]}, GET /health showed a traceback: {body!r}. Say what is wrong in "
+        "one sentence instead."
+    )
+    assert redis_url in body, (
+        f"when {WHAT[how]}, GET /health answered {body!r}; expected it to name the Redis it "
+        f"tried, {redis_url!r} (current_app.config['REDIS_URL']), so whoever reads it knows "
+        "where to look."
+    )
+    assert "redis-server" in body, (
+        f"when {WHAT[how]}, GET /health answered {body!r}; expected a hint of what to do: "
+        "mention `redis-server`, the command that starts Redis."
+    )
+
+
+def test_health_never_shows_the_redis_password(app_config, fake_redis):
+    url = f"redis://:{PASSWORD}@kata-redis.invalid:6390/3"
+    client = create_app({**app_config, "REDIS_URL": url}).test_client()
+    fake_redis.go_down()
+
+    response = _get_health(client)
+
+    assert PASSWORD not in response.text, (
+        f"with REDIS_URL={url!r} and Redis down, GET /health answered {response.text!r}, "
+        "password included: anyone who can reach /health can now read your Redis. Show "
+        "redacted(url) instead of the URL itself."
+    )
+    assert "kata-redis.invalid:6390" in response.text, (
+        f"GET /health answered {response.text!r}; it should still name the host and port "
+        "it tried (redacted(url) keeps them)."
+    )
+
+
+def test_health_recovers_when_redis_comes_back(client, fake_redis):
+    fake_redis.go_down()
+    while_down = _get_health(client)
+    fake_redis.come_back()
+
+    after = _get_health(client)
+
+    assert (while_down.status_code, after.status_code) == (503, 200), (
+        f"GET /health answered {while_down.status_code} while Redis was down, then "
+        f"{after.status_code} once it was back; expected 503, then 200. Ask Redis on every "
+        "request; do not remember an old answer (redis-py reconnects by itself)."
+    )
+
+
+def _redis_ping(app):
+    result = app.test_cli_runner().invoke(args=["redis-ping"])
+    if isinstance(result.exception, NotImplementedError):
+        raise result.exception
+    return result
+
+
+def _escaped(result) -> str:
+    error = result.exception
+    if error is None or isinstance(error, SystemExit):
+        return ""
+    return (
+        f" It crashed with {type(error).__name__}: {error}; a person should get a sentence, "
+        "not a traceback."
+    )
+
+
+def test_redis_ping_prints_pong(app, fake_redis):
+    result = _redis_ping(app)
+
+    assert result.exit_code == 0 and "PONG" in result.output, (
+        f"`flask redis-ping` with Redis up exited {result.exit_code} and printed "
+        f"{result.output!r}; expected PONG and exit code 0, like `redis-cli ping`."
+        f"{_escaped(result)}"
+    )
+
+
+def test_redis_ping_explains_and_exits_1_when_redis_is_down(app, fake_redis, redis_url):
+    fake_redis.go_down()
+
+    result = _redis_ping(app)
+
+    assert _escaped(result) == "", (
+        f"`flask redis-ping` with Redis down printed {result.output!r}.{_escaped(result)} "
+        "Catch the error, print the explanation, then exit with SystemExit(1)."
+    )
+    assert result.exit_code == 1, (
+        f"`flask redis-ping` with Redis down exited {result.exit_code}; expected exit code "
+        "1, so a script (`flask redis-ping && ...`) knows Redis is not there: raise "
+        "SystemExit(1) after printing the explanation."
+    )
+    assert "PONG" not in result.output, (
+        f"`flask redis-ping` with Redis down printed {result.output!r}; no PONG without Redis."
+    )
+    assert redis_url in result.output and "redis-server" in result.output, (
+        f"`flask redis-ping` with Redis down printed {result.output!r}; expected the URL it "
+        f"tried, {redis_url!r}, and a hint to start `redis-server`."
+    )

@@ -1,0 +1,195 @@
+"""enqueue() and next_job(): a first-in, first-out job queue in one Redis list, by hand."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from workit.jobs import Job, enqueue, next_job
+
+KEY = "workit:jobs"
+SEND = "send_randomness_email"
+EMAIL = "gob@example.com"
+THOUGHT = "I've made a huge mistake"
+BLOCKING_POPS = ("BRPOP", "BLPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP")
+
+
+def _timeout_of(command: tuple) -> object:
+    """Where each blocking pop carries its timeout: first for BLMPOP, last for the others."""
+    return command[1] if command[0] == "BLMPOP" else command[-1]
+
+
+@pytest.fixture
+def redis_client(fake_redis):
+    """A client like get_redis() gives (str answers), that records every command it sends.
+
+    A blocking pop with timeout 0 fails the test at once: Redis would wait forever.
+    """
+    client = fake_redis.client(decode_responses=True)
+    client.commands = []
+    send = client.execute_command
+
+    def recording(*args, **options):
+        command = (str(args[0]).upper(), *args[1:])
+        client.commands.append(command)
+        if command[0] in BLOCKING_POPS and float(_timeout_of(command)) == 0:
+            pytest.fail(
+                f"next_job sent {' '.join(map(str, command))}: to Redis, timeout 0 means "
+                "wait FOREVER. Pass next_job's own timeout (a float such as 0.05 is fine; "
+                "int(0.05) is 0)."
+            )
+        return send(*args, **options)
+
+    client.execute_command = recording
+    return client
+
+
+@pytest.fixture
+def peek(fake_redis):
+    """The test's own raw look at the fake Redis: bytes, exactly as stored."""
+    return fake_redis.client()
+
+
+def _decoded(raw: bytes) -> object:
+    """The stored message as JSON, or a failure that says what it looks like instead."""
+    if raw.startswith(b"\x80"):
+        pytest.fail(
+            f"enqueue stored {raw!r}, which is a pickle. Store JSON: json.dumps(...). A "
+            "pickle can only be read by Python, and unpickling runs code that anyone who can "
+            "write to Redis chose."
+        )
+    try:
+        return json.loads(raw)
+    except ValueError:
+        hint = " str() or repr() of a dict uses single quotes;" if raw.startswith(b"{'") else ""
+        pytest.fail(
+            f"enqueue stored {raw!r}, which is not JSON.{hint} use "
+            'json.dumps({"job": name, "args": [...]}), so any worker, in any language, can read it.'
+        )
+
+
+def _as_pair(job: object) -> object:
+    """(name, args) of a Job, args as a tuple whatever sequence it came in; else the value."""
+    return (job.name, tuple(job.args)) if isinstance(job, Job) else job
+
+
+def _job_name(message: object) -> object:
+    return message.get("job") if isinstance(message, dict) else message
+
+
+def test_enqueue_adds_one_item_to_the_workit_jobs_list(redis_client, peek):
+    enqueue(redis_client, SEND, EMAIL, THOUGHT)
+
+    keys = sorted(key.decode() for key in peek.keys("*"))
+    assert keys == [KEY], (
+        f"after enqueue(client, {SEND!r}, {EMAIL!r}, {THOUGHT!r}) Redis holds the keys "
+        f"{keys!r}; expected only [{KEY!r}] (JOBS_KEY): every job waits in that one list."
+    )
+    kind = peek.type(KEY).decode()
+    assert kind == "list", (
+        f"{KEY!r} is a Redis {kind}; expected a list: LPUSH a message onto it, one item per job."
+    )
+    assert peek.llen(KEY) == 1, (
+        f"one enqueue(...) left {peek.llen(KEY)} items in {KEY!r}; expected 1: the whole "
+        "job is one message (one LPUSH), not one item per argument."
+    )
+
+
+def test_the_message_is_json_with_the_job_name_and_its_arguments(redis_client, peek):
+    enqueue(redis_client, SEND, EMAIL, THOUGHT)
+
+    stored = peek.lrange(KEY, 0, -1)
+    assert len(stored) == 1, f"one enqueue(...) left {len(stored)} items in {KEY!r}; expected 1."
+    message = _decoded(stored[0])
+    expected = {"job": SEND, "args": [EMAIL, THOUGHT]}
+    assert message == expected, (
+        f"enqueue(client, {SEND!r}, {EMAIL!r}, {THOUGHT!r}) stored {message!r}; expected "
+        f"exactly {expected!r}: the job's name, then its arguments as a list, in order. Only "
+        "what a worker needs, as plain strings: the email and the thought, not objects."
+    )
+
+
+def test_enqueue_pushes_new_jobs_on_the_left(redis_client, peek):
+    enqueue(redis_client, "first")
+    enqueue(redis_client, "second")
+
+    names = [_job_name(_decoded(raw)) for raw in peek.lrange(KEY, 0, -1)]
+    assert names == ["second", "first"], (
+        f"after enqueue(client, 'first') then enqueue(client, 'second'), "
+        f"`LRANGE {KEY} 0 -1` shows the jobs {names!r}; expected ['second', 'first']: push "
+        "on the LEFT (LPUSH), so the newest job is on the left and the oldest waits at the "
+        "right end, where workers take from (Celery's Redis transport does the same)."
+    )
+
+
+def test_next_job_takes_the_oldest_job_from_the_right_end(redis_client, peek):
+    for name in ("oldest", "newer"):
+        peek.lpush(KEY, json.dumps({"job": name, "args": [EMAIL]}))
+
+    job = next_job(redis_client, 0.05)
+
+    assert _as_pair(job) == ("oldest", (EMAIL,)), (
+        f"with two jobs LPUSHed onto {KEY!r}, 'oldest' then 'newer', next_job(client, 0.05) "
+        f"returned {job!r}; expected Job(name='oldest', args=({EMAIL!r},)). Jobs are pushed "
+        "on the left, so the oldest is on the RIGHT: pop with BRPOP, not BLPOP (which takes "
+        "the newest)."
+    )
+
+
+def test_jobs_come_out_in_the_order_they_went_in(redis_client):
+    sent = [("a", ("a@example.com", "one")), ("b", ()), ("c", ("x", "y", "z"))]
+    for name, args in sent:
+        enqueue(redis_client, name, *args)
+
+    jobs = [next_job(redis_client, 0.05) for _ in sent]
+
+    got = [_as_pair(job) for job in jobs]
+    assert got == sent, (
+        f"after enqueue(client, 'a', 'a@example.com', 'one'), enqueue(client, 'b') and "
+        f"enqueue(client, 'c', 'x', 'y', 'z'), three next_job(client, 0.05) calls gave "
+        f"{got!r}; expected {sent!r}. First in, first out: LPUSH on one end, BRPOP from the "
+        "other. (c, b, a means both ends are the same one: that is a stack, not a queue.)"
+    )
+    assert all(type(job) is Job for job in jobs), (
+        f"next_job returned {jobs!r}; expected workit.jobs.Job(name, args) objects."
+    )
+
+
+def test_next_job_waits_for_a_job_with_a_blocking_pop(redis_client):
+    enqueue(redis_client, SEND, EMAIL, THOUGHT)
+    redis_client.commands.clear()
+
+    job = next_job(redis_client, 0.05)
+
+    sent = [" ".join(map(str, command)) for command in redis_client.commands]
+    blocking = [command for command in redis_client.commands if command[0] in BLOCKING_POPS]
+    assert blocking, (
+        f"next_job(client, 0.05) sent the commands {sent!r}; expected a blocking pop, "
+        f"`BRPOP {KEY} 0.05`. A worker waits ON the list: Redis answers the moment a job "
+        "arrives. RPOP in a loop (polling) either hammers Redis or sleeps through new jobs."
+    )
+    timeouts = [_timeout_of(command) for command in blocking]
+    assert [float(t) for t in timeouts] == [0.05], (
+        f"next_job(client, 0.05) sent {sent!r}; expected one blocking pop with timeout "
+        "0.05, next_job's timeout argument, so a worker can stop waiting and check in."
+    )
+    assert isinstance(job, Job) and job.name == SEND, (
+        f"next_job(client, 0.05) returned {job!r}; expected Job(name={SEND!r}, ...)."
+    )
+
+
+def test_next_job_returns_none_when_no_job_comes_in_time(redis_client):
+    started = time.perf_counter()
+    job = next_job(redis_client, 0.01)
+    waited = time.perf_counter() - started
+
+    assert job is None, (
+        f"next_job(client, 0.01) on an empty queue returned {job!r}; expected None once the "
+        "0.01 seconds have passed (BRPOP answers nil then)."
+    )
+    assert waited < 1, (
+        f"next_job(client, 0.01) on an empty queue took {waited:.2f} s; expected about 0.01 "
+        "s: pass the timeout on to BRPOP instead of waiting longer."
+    )
