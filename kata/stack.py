@@ -1,0 +1,293 @@
+"""The real stack on loopback: redis-server, maildump, a Giphy stand-in, Flask and Celery.
+
+Used by the integration tier and by `make demo`. Every service listens on a free port of
+127.0.0.1, runs in its own process group and is stopped (then killed) on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from kata.giphy import random_body, search_body
+
+HOST = "127.0.0.1"
+STANDIN_GIF = "https://media.giphy.com/media/kata-standin/200.gif"
+
+
+class StackError(RuntimeError):
+    """A service of the stack could not start: an environment problem, not the learner's."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StackError(f"{what}: the process exited with code {process.returncode}")
+        try:
+            if check():
+                return
+        except (OSError, requests.RequestException):
+            pass
+        time.sleep(0.02)
+    raise StackError(f"{what}: not ready after {timeout:.0f} s")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    url: str = ""
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+def spawn(name: str, command: list[str], logs: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Service:
+    log = logs / f"{name}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return Service(name, process, log)
+
+
+@contextmanager
+def running(service: Service) -> Iterator[Service]:
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+# --- Redis -------------------------------------------------------------------------------
+
+
+@dataclass
+class RedisInfo:
+    url: str
+    kind: str  # "redis-server", "REDIS_URL" or "embedded"
+
+
+@contextmanager
+def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo]:
+    """REDIS_URL if set; else a redis-server on a free port; else fakeredis's TcpFakeServer."""
+    if os.environ.get("REDIS_URL"):
+        yield RedisInfo(os.environ["REDIS_URL"], "REDIS_URL")
+        return
+    binary = shutil.which("redis-server")
+    if binary:
+        port = free_port()
+        command = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        with running(spawn("redis", command, logs)) as service:
+            wait_until(lambda: port_open(port), 10, "redis-server", service.process)
+            yield RedisInfo(f"redis://{HOST}:{port}/0", "redis-server")
+        return
+    if not allow_embedded:
+        raise StackError("redis-server is not installed (apt-get install redis-server) and REDIS_URL is not set")
+    import fakeredis
+
+    from kata.broker import TcpBroker
+
+    broker = TcpBroker(fakeredis.FakeServer()).start()
+    try:
+        yield RedisInfo(broker.url, "embedded")
+    finally:
+        broker.stop()
+
+
+# --- Mail --------------------------------------------------------------------------------
+
+
+@dataclass
+class Maildump:
+    service: Service
+    smtp_port: int
+    http_port: int
+
+    @property
+    def inbox_url(self) -> str:
+        return f"http://{HOST}:{self.http_port}/"
+
+    def messages(self) -> list[dict[str, Any]]:
+        answer = requests.get(f"{self.inbox_url}messages/", timeout=5)
+        answer.raise_for_status()
+        return list(answer.json()["messages"])
+
+    def message(self, message_id: int) -> dict[str, Any]:
+        answer = requests.get(f"{self.inbox_url}messages/{message_id}.json", timeout=5)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def html(self, message_id: int) -> str:
+        answer = requests.get(f"{self.inbox_url}messages/{message_id}.html", timeout=5)
+        answer.raise_for_status()
+        return answer.text
+
+    def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.messages()
+            if len(messages) >= count or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.05)
+
+
+def maildump_command() -> list[str]:
+    binary = shutil.which("maildump") or str(Path(sys.executable).with_name("maildump"))
+    if not Path(binary).exists():
+        raise StackError("maildump is not installed: run `make venv` (it installs the `stack` extra)")
+    return [binary]
+
+
+@contextmanager
+def maildump_service(logs: Path) -> Iterator[Maildump]:
+    smtp_port, http_port = free_port(), free_port()
+    command = maildump_command() + ["--smtp-port", str(smtp_port), "--http-port", str(http_port)]
+    with running(spawn("maildump", command, logs)) as service:
+        inbox = Maildump(service, smtp_port, http_port)
+        wait_until(lambda: port_open(smtp_port) and inbox.messages() == [], 15, "maildump", service.process)
+        yield inbox
+
+
+# --- Giphy stand-in ----------------------------------------------------------------------
+
+
+@dataclass
+class GiphyStandIn:
+    """A tiny Giphy on loopback: realistic search and random bodies after `delay` seconds."""
+
+    delay: float = 0.0
+    gif_url: str = STANDIN_GIF
+    requests_seen: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                standin.requests_seen.append({"path": parts.path, "params": parse_qs(parts.query)})
+                time.sleep(standin.delay)
+                if parts.path.endswith("/search"):
+                    body = search_body(standin.gif_url)
+                elif parts.path.endswith("/random"):
+                    body = random_body(standin.gif_url)
+                else:
+                    self.send_error(404)
+                    return
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self._server.server_address[1]}/v1/gifs"
+
+    def __enter__(self) -> GiphyStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+# --- The app: web and worker processes ---------------------------------------------------
+
+
+def app_environment(redis_url: str, mail: Maildump, giphy_api_url: str | None) -> dict[str, str]:
+    env = {
+        "REDIS_URL": redis_url,
+        "MAIL_SERVER": HOST,
+        "MAIL_PORT": str(mail.smtp_port),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(16).hex(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if giphy_api_url:
+        env["GIPHY_API_URL"] = giphy_api_url
+        env.setdefault("GIPHY_API_KEY", "kata-standin-key")
+    if os.environ.get("GIPHY_API_KEY"):
+        env["GIPHY_API_KEY"] = os.environ["GIPHY_API_KEY"]
+    return env
+
+
+@contextmanager
+def web_service(code_dir: Path, env: Mapping[str, str], logs: Path, name: str = "web") -> Iterator[Service]:
+    """`flask --app workit run` in `code_dir`, on a free port."""
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "workit", "run", "--host", HOST, "--port", str(port), "--no-reload"]
+    with running(spawn(name, command, logs, cwd=code_dir, env=env)) as service:
+        service.url = f"http://{HOST}:{port}"
+        wait_until(lambda: port_open(port), 15, f"flask ({code_dir})", service.process)
+        yield service
+
+
+@contextmanager
+def worker_service(code_dir: Path, env: Mapping[str, str], logs: Path, concurrency: int = 1) -> Iterator[Service]:
+    """`celery -A workit.worker worker` in `code_dir`, waiting until it says it is ready."""
+    command = [
+        sys.executable, "-m", "celery", "-A", "workit.worker", "worker",
+        "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+    ]
+    with running(spawn("worker", command, logs, cwd=code_dir, env=env)) as service:
+        wait_until(lambda: " ready." in service.output(), 30, f"celery worker ({code_dir})", service.process)
+        yield service
+
+
