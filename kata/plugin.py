@@ -10,7 +10,7 @@ import pytest
 from kata.isolation import WorkitSwitch
 from kata.layout import TARGET_ENV, TargetError, stage_of, target_from_env
 
-pytest_plugins = ["kata.fixtures"]
+pytest_plugins = ["kata.fixtures", "kata.stack_fixtures"]
 
 _switch_key = pytest.StashKey[WorkitSwitch]()
 _target_key = pytest.StashKey[str]()

@@ -206,13 +206,23 @@ class GiphyStandIn:
     gif_url: str = STANDIN_GIF
     requests_seen: list[dict[str, Any]] = field(default_factory=list)
 
+    def hold(self) -> None:
+        """Keep every answer waiting until `release()`: a request that needs Giphy hangs."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def __post_init__(self) -> None:
         standin = self
+        self._open = threading.Event()
+        self._open.set()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 standin.requests_seen.append({"path": parts.path, "params": parse_qs(parts.query)})
+                standin._open.wait(30)
                 time.sleep(standin.delay)
                 if parts.path.endswith("/search"):
                     body = search_body(standin.gif_url)
@@ -244,6 +254,7 @@ class GiphyStandIn:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
