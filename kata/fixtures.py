@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from kata.broker import TcpBroker, worker_running
+from kata.broker import CELERY_TEST_CONF, TcpBroker, worker_running
 from kata.giphy import GiphyMock, giphy_mock
 from kata.inbox import SmtpInbox
 
@@ -109,10 +110,44 @@ def app_config(inbox: SmtpInbox) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Any:
+def celery_app_config(broker: TcpBroker, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Config for an app with Celery: REDIS_URL is the test broker; worker settings for tests."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery would prefer it to broker_url
+    return {"REDIS_URL": broker.url, "CELERY": copy.deepcopy(CELERY_TEST_CONF)}
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Any]:
     from workit import create_app
 
-    return create_app(app_config)
+    app = create_app(app_config)
+    yield app
+    celery = app.extensions.get("celery")
+    if celery is not None and hasattr(celery, "close"):
+        celery.close()
+
+
+def celery_of(app: Any) -> Any:
+    """The Celery app create_app bound to `app`, or a failure that says what is missing."""
+    from celery import Celery
+
+    celery = app.extensions.get("celery")
+    assert celery is not None, (
+        "create_app(...) gave a Flask app with no Celery app: app.extensions has no 'celery'. "
+        "Write celery_init_app(app) in workit/celery_app.py and call it in create_app, where "
+        "the TODO(03_worker) is, so every Flask app gets its own Celery app."
+    )
+    assert isinstance(celery, Celery), (
+        f"app.extensions['celery'] is {celery!r}; expected the celery.Celery app that "
+        "celery_init_app(app) made for this Flask app."
+    )
+    return celery
+
+
+@pytest.fixture(name="celery_of")
+def celery_of_fixture() -> Callable[[Any], Any]:
+    """`celery_of(app)`: the Celery app create_app bound to `app`, or a failure that says why."""
+    return celery_of
 
 
 @pytest.fixture

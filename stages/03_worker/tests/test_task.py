@@ -1,0 +1,146 @@
+"""send_randomness_email, the Celery task: its name, its arguments, and what it does when called."""
+
+from __future__ import annotations
+
+import inspect
+from html.parser import HTMLParser
+
+from flask import has_app_context
+
+from workit.tasks import send_randomness_email
+
+NAME = "workit.tasks.send_randomness_email"
+EMAIL = "tobias@example.com"
+THOUGHT = "I just blue myself"
+GIF = "https://media.giphy.com/media/kataBlueMyself/200.gif"
+SENDER = "gob@example.com"
+SUBJECT = "Here is your randomness email of awesome."
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src"))
+
+
+def image_sources(html: str) -> list[str | None]:
+    parser = _Images()
+    parser.feed(html)
+    return parser.sources
+
+
+def registered(celery):
+    """The task as the Celery app knows it, by name: what a worker looks up for each message."""
+    if NAME in celery.tasks:
+        return celery.tasks[NAME]
+    ours = sorted(name for name in celery.tasks if not name.startswith("celery."))
+    assert False, (
+        f"the Celery app has no task named {NAME!r}; the tasks it knows: {ours!r}. Decorate "
+        "send_randomness_email in workit/tasks.py with @shared_task and keep Celery's own "
+        f"name for it, {NAME!r} (module, then function): every message carries the name, "
+        "and a worker finds the code by it."
+    )
+
+
+def send_outside_any_app_context() -> None:
+    """Call the task the way a worker does: no request, no app context around it."""
+    assert not has_app_context(), "this test must start outside any app context"
+    assert hasattr(send_randomness_email, "delay"), (
+        "workit.tasks.send_randomness_email is still a plain function; make it a Celery task "
+        "with @shared_task."
+    )
+    try:
+        send_randomness_email(EMAIL, THOUGHT)
+    except RuntimeError as error:
+        if "application context" not in str(error):
+            raise
+        raise AssertionError(
+            f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called outside any app context as "
+            f"a worker calls it, raised RuntimeError: {error} The task code reads current_app, "
+            "which needs an app context, and a worker has no request to give it one. Give "
+            "Celery(...) task_cls=FlaskTask, a Task whose __call__ runs self.run(*args, "
+            "**kwargs) inside `with app.app_context():`."
+        ) from error
+
+
+def test_the_task_is_registered_under_its_full_name(app, celery_of):
+    task = registered(celery_of(app))
+
+    assert task.name == NAME
+
+
+def test_send_randomness_email_is_a_shared_task_of_the_app(app, celery_of):
+    celery = celery_of(app)
+
+    assert hasattr(send_randomness_email, "delay"), (
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
+        "it with @shared_task (from celery) to make it a Celery task. Sidekiq's "
+        "`include Sidekiq::Worker` did the same for a Ruby class."
+    )
+    owner = getattr(send_randomness_email, "app", None)
+    assert owner is celery, (
+        f"send_randomness_email belongs to the Celery app {owner!r}, not to the one create_app "
+        f"made, {celery!r}. Use @shared_task, which works with whichever Celery app is "
+        "current, instead of @some_celery_app.task on an app made at import time (that app "
+        "never saw the Flask config)."
+    )
+
+
+def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
+    task = registered(celery_of(app))
+
+    parameters = list(inspect.signature(task.run).parameters)
+    assert parameters == ["email", "thought"], (
+        f"the task's parameters are {parameters!r}; expected exactly ['email', 'thought'], "
+        "like Sidekiq's perform(email, thought). The arguments travel to the worker as JSON, "
+        "so a task takes small, plain values: two strings, not a request, a dict of form data "
+        "or an object."
+    )
+
+
+def test_calling_the_task_outside_an_app_context_sends_the_email(app, celery_of, giphy, inbox):
+    giphy.search_finds(GIF)
+    celery_of(app)
+
+    send_outside_any_app_context()
+
+    deliveries = inbox.deliveries
+    assert [d.rcpt_tos for d in deliveries] == [(EMAIL,)], (
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) delivered {len(deliveries)} emails, "
+        f"to {[d.rcpt_tos for d in deliveries]!r}; expected exactly one, to {EMAIL!r}, "
+        "right away: calling a task directly runs it here and now, like a plain function."
+    )
+
+
+def test_the_task_sends_step_01s_randomness_email(app, celery_of, giphy, inbox):
+    giphy.search_finds(GIF)
+    celery_of(app)
+
+    send_outside_any_app_context()
+
+    assert len(inbox.messages) == 1, (
+        f"one call of the task delivered {len(inbox.messages)} emails; expected exactly 1."
+    )
+    [message] = inbox.messages
+    headers = {name: message[name] for name in ("To", "From", "Subject")}
+    expected = {"To": EMAIL, "From": SENDER, "Subject": SUBJECT}
+    assert headers == expected, (
+        f"the task's email has the headers {headers!r}; expected {expected!r}, step 01's "
+        "email. Call notifier.send_randomness_email(email, thought) in the task; do not "
+        "write a second version of it."
+    )
+    html = message.get_body(("html",))
+    sources = image_sources(html.get_content()) if html is not None else []
+    assert sources == [GIF], (
+        f"the task's email shows the images {sources!r}; expected the GIF Giphy found for the "
+        f"thought, [{GIF!r}]."
+    )
+    searched = [call.params.get("q") for call in giphy.calls_to("search")]
+    assert searched == [THOUGHT], (
+        f"the task asked Giphy to search for {searched!r}; expected [{THOUGHT!r}], one search "
+        "for the thought."
+    )
