@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_target_key] = target
+    # Unit tests fake Giphy at its real address; the stand-in address is for real processes.
+    os.environ.pop("GIPHY_API_URL", None)
     switch = WorkitSwitch()
     switch.install()
     config.stash[_switch_key] = switch

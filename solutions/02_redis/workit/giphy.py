@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import requests
 
-SEARCH_URL = "https://api.giphy.com/v1/gifs/search"
-RANDOM_URL = "https://api.giphy.com/v1/gifs/random"
+GIPHY_API = os.environ.get("GIPHY_API_URL", "https://api.giphy.com/v1/gifs")
+SEARCH_URL = f"{GIPHY_API}/search"
+RANDOM_URL = f"{GIPHY_API}/random"
 MAX_QUERY = 50
 
 _FAILURES = (requests.RequestException, ValueError, LookupError, TypeError)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import requests
 
-SEARCH_URL = "https://api.giphy.com/v1/gifs/search"
-RANDOM_URL = "https://api.giphy.com/v1/gifs/random"
+GIPHY_API = os.environ.get("GIPHY_API_URL", "https://api.giphy.com/v1/gifs")
+SEARCH_URL = f"{GIPHY_API}/search"
+RANDOM_URL = f"{GIPHY_API}/random"
 MAX_QUERY = 50
 
 
