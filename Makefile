@@ -17,10 +17,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 	touch $@
 
 machinery: $(INSTALLED)
-	$(BIN)/python -m pytest kata/tests -q
+	$(BIN)/python -m pytest kata/tests -q --integration
 
 selfcheck: $(INSTALLED)
-	$(BIN)/python -m kata selfcheck
+	$(BIN)/python -m kata selfcheck --integration
 
 clean:
 	rm -rf $(VENV) .tox .pytest_cache *.egg-info

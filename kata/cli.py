@@ -17,10 +17,13 @@ def main() -> None:
     """Work-It Kata: move a slow Flask email into a Celery background job, step by step."""
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def selfcheck(pytest_args: tuple[str, ...]) -> None:
-    """Maintainers: prove every solution passes and every skeleton fails for the right reason."""
+    """Maintainers: prove every solution passes and every skeleton fails for the right reason.
+
+    Extra arguments go to both pytest runs, e.g. `kata selfcheck --integration`.
+    """
     started = time.monotonic()
     verdicts, problems = run_selfcheck(ROOT, list(pytest_args))
     click.echo(format_table(verdicts))
