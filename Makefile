@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.kata-installed
 
-.PHONY: test venv machinery selfcheck clean
+.PHONY: test venv machinery selfcheck demo run clean
 
 ## make test: set up .venv on first use, then run the maintainers' self-check
 test: machinery selfcheck
@@ -21,6 +21,16 @@ machinery: $(INSTALLED)
 
 selfcheck: $(INSTALLED)
 	$(BIN)/python -m kata selfcheck --integration
+
+## make demo: the lesson's story with real processes: sync vs background, timed
+demo: $(INSTALLED)
+	$(BIN)/python -m kata.demo
+
+## make run: the finished app and its services, up until Ctrl-C (see Procfile)
+RUN_PROCESSES := redis mail web worker flower $(if $(GIPHY_API_KEY),,giphy)
+run: $(INSTALLED)
+	@$(if $(GIPHY_API_KEY),grep -v '^GIPHY_API' stack.env,cat stack.env) > $(VENV)/run.env
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env $(RUN_PROCESSES)
 
 clean:
 	rm -rf $(VENV) .tox .pytest_cache *.egg-info

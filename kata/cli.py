@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -36,3 +37,18 @@ def selfcheck(pytest_args: tuple[str, ...]) -> None:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1)
     click.echo("self-check passed: every solution passes, every skeleton fails as intended.")
+
+
+@main.command("giphy-standin")
+@click.option("--port", default=5100, show_default=True)
+@click.option("--delay", default=2.0, show_default=True, help="seconds before each answer")
+def giphy_standin(port: int, delay: float) -> None:
+    """A local Giphy for offline runs: point GIPHY_API_URL at http://127.0.0.1:PORT/v1/gifs."""
+    from kata.stack import GiphyStandIn
+
+    with GiphyStandIn(delay=delay, port=port) as standin:
+        click.echo(f"Giphy stand-in on {standin.api_url}, answering after {delay:.1f} s (Ctrl-C stops it)")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

@@ -204,6 +204,7 @@ class GiphyStandIn:
 
     delay: float = 0.0
     gif_url: str = STANDIN_GIF
+    port: int = 0
     requests_seen: list[dict[str, Any]] = field(default_factory=list)
 
     def hold(self) -> None:
@@ -241,7 +242,7 @@ class GiphyStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server = ThreadingHTTPServer((HOST, self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
