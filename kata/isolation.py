@@ -35,6 +35,15 @@ def _celery_finalizers() -> set[Callable[..., object]] | None:
     return getattr(state, "_on_app_finalizers", None)
 
 
+def _forget_celery_apps_with_workit_tasks() -> None:
+    """Keep the next stage's `@shared_task` out of the Celery apps this stage's tests made."""
+    state = sys.modules["celery._state"]
+    for app in list(getattr(state, "_apps", ())):
+        tasks = getattr(app, "_tasks", None) or {}
+        if any(_is_workit(getattr(task, "__module__", "") or "") for task in tasks.values()):
+            state._deregister_app(app)
+
+
 class WorkitSwitch(importlib.abc.MetaPathFinder):
     """Resolve `import workit` to the active directory; stash each directory's modules."""
 
@@ -74,6 +83,7 @@ class WorkitSwitch(importlib.abc.MetaPathFinder):
             owned = {f for f in finalizers if _defined_in_workit(f)}
             finalizers -= owned
             self._finalizers[directory] = owned
+            _forget_celery_apps_with_workit_tasks()
 
     def _restore(self, directory: Path | None) -> None:
         sys.modules.update(self._modules.pop(directory, {}))

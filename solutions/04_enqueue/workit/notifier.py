@@ -1,0 +1,35 @@
+"""The randomness email: find the GIF, write the message, hand it to the SMTP server."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+
+from workit.giphy import fetch_gif_url
+
+SUBJECT = "Here is your randomness email of awesome."
+
+
+def build_randomness_email(email: str, thought: str, gif_url: str, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["To"] = email
+    message["From"] = sender
+    message["Subject"] = SUBJECT
+    context = {"thought": thought, "gif_url": gif_url}
+    message.set_content(render_template("email/randomness.txt", **context))
+    message.add_alternative(render_template("email/randomness.html", **context), subtype="html")
+    return message
+
+
+def deliver(message: EmailMessage, host: str, port: int, timeout: float) -> None:
+    with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        smtp.send_message(message)
+
+
+def send_randomness_email(email: str, thought: str) -> None:
+    config = current_app.config
+    gif_url = fetch_gif_url(thought, config["GIPHY_API_KEY"], config["GIPHY_TIMEOUT"])
+    message = build_randomness_email(email, thought, gif_url, config["MAIL_SENDER"])
+    deliver(message, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"])

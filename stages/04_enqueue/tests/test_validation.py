@@ -1,0 +1,211 @@
+"""A form that cannot work comes back with a message, and nothing is queued for it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+NAME = "workit.tasks.send_randomness_email"
+EMAIL = "lucille@example.com"
+THOUGHT = "I don't understand the question, and I won't respond to it"
+GIF = "https://media.giphy.com/media/kataQuestion/200.gif"
+MAX_THOUGHT = 200
+LONG_EMAIL = "lucille@" + ".".join(["bluth" * 12] * 4) + ".example.com"  # 263 characters
+
+# The messages of workit/validation.py, one for each kind of problem.
+MISSING_FIELDS = "Please give us both an email address and a thought."
+NOT_ONE_LINE = (
+    "Please write the email address and the thought as plain text on one line, with no line "
+    "breaks or control characters."
+)
+INVALID_EMAIL = "Please check your email address: we cannot send to that one."
+THOUGHT_TOO_LONG = f"Please keep your thought to {MAX_THOUGHT} characters or fewer."
+
+
+def form(email: str | None = EMAIL, thought: str | None = THOUGHT) -> dict[str, str]:
+    fields = {"mailers[email]": email, "mailers[thought]": thought}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+class _Page(HTMLParser):
+    """A page's visible text, and the values of its input fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.values: dict[str | None, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            attributes = dict(attrs)
+            self.values[attributes.get("name")] = attributes.get("value")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def read(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def queued(broker) -> list[tuple[str, list, dict]]:
+    return [(m.task, m.args, m.kwargs) for m in broker.queued()]
+
+
+def assert_refused(response, broker, inbox, giphy, what: str, message: str) -> None:
+    """400, the form again with `message`, and no job, no email, no Giphy call."""
+    assert response.status_code == 400, (
+        f"POST /mailers with {what} answered {response.status_code}; expected 400 (Bad "
+        "Request) with the form shown again: clean_form raises InvalidForm, and the view "
+        "renders index.html with the message, status 400."
+    )
+    page = read(response.text)
+    shown = " ".join(" ".join(page.text).split())
+    assert message in shown, (
+        f"POST /mailers with {what} answered 400 but does not say {message!r}. Raise "
+        "InvalidForm with that message from clean_form (workit/validation.py) and pass "
+        "error=str(problem) to index.html. The first problem wins, checked in this order: "
+        "a field missing, a line break or control character, the email, the thought's length."
+    )
+    assert "mailers[email]" in page.values and "mailers[thought]" in page.values, (
+        f"POST /mailers with {what} should show the form again, so the user can fix it."
+    )
+    jobs, searches, sent = queued(broker), len(giphy.calls), len(inbox.deliveries)
+    assert (jobs, searches, sent) == ([], 0, 0), (
+        f"POST /mailers with {what} queued {jobs!r}, asked Giphy {searches} time(s) and sent "
+        f"{sent} email(s); expected nothing at all. Check the form first, and queue only a "
+        "form that can work: a job that can never succeed only fails later, in the worker, "
+        "where nobody tells the user."
+    )
+
+
+@pytest.mark.given
+@pytest.mark.parametrize(
+    ("fields", "what"),
+    [
+        pytest.param(form(email=None), "no email field", id="missing-email"),
+        pytest.param(form(thought="   "), "a thought of only spaces", id="blank-thought"),
+    ],
+)
+def test_an_incomplete_form_is_still_refused(submit, giphy, inbox, broker, fields, what):
+    response = submit(fields)
+
+    assert_refused(response, broker, inbox, giphy, what, MISSING_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("fields", "what", "message"),
+    [
+        pytest.param(
+            form(email="not-an-email"),
+            "the email 'not-an-email'",
+            INVALID_EMAIL,
+            id="malformed-email",
+        ),
+        pytest.param(
+            form(email=LONG_EMAIL),
+            f"an email of {len(LONG_EMAIL)} characters (SMTP takes at most 254)",
+            INVALID_EMAIL,
+            id="email-too-long",
+        ),
+        pytest.param(
+            form(email="lucille@example.com\r\nBcc: victim@example.com"),
+            "an email with a line break and a Bcc header in it (header injection)",
+            NOT_ONE_LINE,
+            id="header-injection-in-email",
+        ),
+        pytest.param(
+            form(thought="a drink\r\nBcc: victim@example.com"),
+            "a thought with a line break in it",
+            NOT_ONE_LINE,
+            id="line-break-in-thought",
+        ),
+        pytest.param(
+            form(thought="a drink\x1b[2J"),
+            "a thought with a control character in it (ESC, which clears a terminal)",
+            NOT_ONE_LINE,
+            id="control-character-in-thought",
+        ),
+        pytest.param(
+            form(thought="x" * (MAX_THOUGHT + 1)),
+            f"a thought of {MAX_THOUGHT + 1} characters",
+            THOUGHT_TOO_LONG,
+            id="thought-too-long",
+        ),
+    ],
+)
+def test_a_form_that_cannot_work_is_refused_and_nothing_is_queued(
+    submit, giphy, inbox, broker, fields, what, message
+):
+    giphy.search_finds(GIF)
+
+    response = submit(fields)
+
+    assert_refused(response, broker, inbox, giphy, what, message)
+
+
+def test_the_refused_form_keeps_what_the_user_typed(submit, giphy, inbox, broker):
+    fields = form(email="lucille@bluth")
+
+    response = submit(fields)
+
+    values = read(response.text).values
+    shown = (values.get("mailers[email]"), values.get("mailers[thought]"))
+    assert response.status_code == 400 and shown == ("lucille@bluth", THOUGHT), (
+        f"POST /mailers with {fields!r} (no period after the @) answered "
+        f"{response.status_code} with the fields filled in as {shown!r}; expected 400 and "
+        f"the user's own values, {('lucille@bluth', THOUGHT)!r}, so they only fix the "
+        "address: render index.html with email=... and thought=..."
+    )
+
+
+def test_html_in_a_refused_form_is_shown_as_text(submit, giphy, inbox, broker):
+    email, thought = '"><script>alert("email")</script>', "<script>alert('thought')</script>"
+
+    response = submit(form(email=email, thought=thought))
+
+    assert response.status_code == 400, (
+        f"POST /mailers with the email {email!r} answered {response.status_code}; expected "
+        "400: that is no email address."
+    )
+    assert "<script>" not in response.text, (
+        "the refused form's page contains a raw <script> tag taken from the user's input: "
+        "anyone could make it run their JavaScript. Let Jinja escape what the user typed: "
+        "pass it to render_template and print it with {{ ... }}, never |safe or Markup, and "
+        "never build HTML by adding strings."
+    )
+    values = read(response.text).values
+    shown = (values.get("mailers[email]"), values.get("mailers[thought]"))
+    assert shown == (email, thought), (
+        f"the refused form's fields read {shown!r}; expected the user's input, escaped but "
+        f"whole, {(email, thought)!r}."
+    )
+
+
+def test_a_thought_of_200_characters_is_queued(submit, giphy, inbox, broker):
+    thought = "marry me " * 22 + "ok"
+    assert len(thought) == MAX_THOUGHT
+
+    response = submit(form(thought=thought))
+
+    jobs = queued(broker)
+    assert response.status_code in (302, 303) and jobs == [(NAME, [EMAIL, thought], {})], (
+        f"POST /mailers with a thought of exactly {MAX_THOUGHT} characters answered "
+        f"{response.status_code} and queued {jobs!r}; expected a redirect and one job with "
+        f"that thought: {MAX_THOUGHT} is the limit, allowed. Giphy reads only its first 50 "
+        "characters (workit/giphy.py cuts it), the email shows it all."
+    )
+
+
+def test_spaces_around_the_fields_are_trimmed_before_queueing(submit, giphy, inbox, broker):
+    response = submit(form(email=f"  {EMAIL} ", thought=f" {THOUGHT}   "))
+
+    jobs = queued(broker)
+    assert response.status_code in (302, 303) and jobs == [(NAME, [EMAIL, THOUGHT], {})], (
+        f"POST /mailers with spaces around both fields answered {response.status_code} and "
+        f"queued {jobs!r}; expected a redirect and one job, {[(NAME, [EMAIL, THOUGHT], {})]!r}: "
+        "queue the values clean_form returns, trimmed, not the raw form fields."
+    )
