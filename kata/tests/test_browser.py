@@ -1,0 +1,66 @@
+"""End to end in a real browser: headless Chromium fills in the form of the finished app
+(solutions/04_enqueue), lands on /sent, and the email reaches maildump through the worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kata.stack import STANDIN_GIF, GiphyStandIn, Maildump, RedisInfo, app_environment, web_service, worker_service
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+FINISHED_APP = ROOT / "solutions" / "04_enqueue"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("KATA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CI", "").lower() == "true":
+            raise AssertionError("no Chromium in CI: .ci/run should have installed Debian's chromium")
+        pytest.skip("kata: no Chromium here (apt-get install chromium), so the browser test is skipped")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="kata: playwright is not installed")
+    with playwright_api.sync_playwright() as playwright:  # Playwright gives it a fresh profile
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_a_person_submits_the_form_and_gets_the_email(
+    browser_page: Any, real_redis: RedisInfo, mail_inbox: Maildump, giphy_standin: GiphyStandIn, stack_logs: Path
+) -> None:
+    env = app_environment(real_redis.url, mail_inbox, giphy_standin.api_url)
+    with web_service(FINISHED_APP, env, stack_logs) as web, worker_service(FINISHED_APP, env, stack_logs):
+        page = browser_page
+        page.goto(web.url + "/")
+        assert "Welcome to Working-It" in page.content()
+        page.fill('input[name="mailers[email]"]', "ada@example.com")
+        page.fill('[name="mailers[thought]"]', "a cat typing very fast")
+        page.get_by_role("button", name="Give me the randomness...").click()
+        page.wait_for_url("**/sent")
+        assert "You did it! Email sent to ada@example.com" in page.inner_text("body")
+        messages = mail_inbox.wait_for(1, timeout=15)
+    assert [m["recipients"]["to"] for m in messages] == [["ada@example.com"]]
+    assert STANDIN_GIF in mail_inbox.html(int(messages[0]["id"]))
