@@ -81,6 +81,8 @@ def main(giphy_delay: float) -> None:
             background_web = stack.enter_context(web_service(ROOT / "solutions" / "04_enqueue", env, logs, "web-background"))
             stack.enter_context(worker_service(ROOT / "solutions" / "04_enqueue", env, logs))
             click.echo("Started: the sync app (step 01), the background app (step 04) and its Celery worker.\n")
+            for web in (sync_web, background_web):  # first page load: templates, imports
+                requests.get(f"{web.url}/", timeout=10).raise_for_status()
 
             sync_time, sync_answer = post_form(sync_web.url)
             click.echo(f"POST /mailers, synchronous app:   {sync_time * 1000:8.1f} ms  ({describe(sync_answer)})")
