@@ -62,6 +62,7 @@ def describe(answer: requests.Response) -> str:
 def main(giphy_delay: float) -> None:
     """Run the sync and the background app side by side and time the same request."""
     real_giphy = bool(os.environ.get("GIPHY_API_KEY"))
+    interrupted = False
     with tempfile.TemporaryDirectory(prefix="workit-demo-") as tmp, ExitStack() as stack:
         logs = Path(tmp)
         try:
@@ -102,10 +103,13 @@ def main(giphy_delay: float) -> None:
         except StackError as problem:
             raise click.ClickException(f"{problem}. This is a set-up problem, not a bug in your code.") from None
         except KeyboardInterrupt:
+            interrupted = True
             click.echo("\nInterrupted: stopping everything.")
         finally:
             click.echo("Stopping the stack...")
     click.echo("Done: nothing left running.")
+    if interrupted:
+        raise SystemExit(130)
 
 
 if __name__ == "__main__":
