@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,6 +82,31 @@ def decode_task_message(raw: bytes | str) -> TaskMessage:
         body = base64.b64decode(body)
     args, kwargs, _ = json.loads(body)
     return TaskMessage(envelope["headers"]["task"], args, kwargs, envelope["headers"]["id"])
+
+
+@contextmanager
+def task_failures() -> Iterator[list[BaseException]]:
+    """The exceptions tasks raise in a worker while the block runs (a worker only logs them)."""
+    from celery.signals import task_failure
+
+    failures: list[BaseException] = []
+
+    def remember(sender: object = None, exception: BaseException | None = None, **_: object) -> None:
+        if exception is not None:
+            failures.append(exception)
+
+    task_failure.connect(remember, weak=False)
+    try:
+        yield failures
+    finally:
+        task_failure.disconnect(remember)
+
+
+def wait_for_email_or_failure(inbox: Any, failures: list[BaseException], timeout: float) -> None:
+    """Return once `inbox` has a delivery, a task has failed, or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not inbox.deliveries and not failures:
+        time.sleep(0.002)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import email.policy
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from html.parser import HTMLParser
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -87,3 +88,20 @@ class SmtpInbox:
         with self._keeper.arrived:
             self._keeper.arrived.wait_for(lambda: len(self._keeper.deliveries) >= count, timeout)
             return list(self._keeper.deliveries)
+
+
+class _ImageSources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src"))
+
+
+def image_sources(html: str) -> list[str | None]:
+    """The `src` of every <img> in an HTML body, as a mail client would load them."""
+    parser = _ImageSources()
+    parser.feed(html)
+    return parser.sources

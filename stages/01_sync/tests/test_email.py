@@ -7,10 +7,10 @@ import email.policy
 import inspect
 import smtplib
 from email.message import EmailMessage
-from html.parser import HTMLParser
 
 import pytest
 
+from kata.inbox import image_sources
 from workit import create_app
 from workit.notifier import build_randomness_email, deliver, send_randomness_email
 
@@ -19,22 +19,6 @@ SUBJECT = "Here is your randomness email of awesome."
 TO = "buster@example.com"
 THOUGHT = "I have made a huge mistake"
 GIF = "https://media.giphy.com/media/kataMistake/200.gif"
-
-
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img":
-            self.sources.append(dict(attrs).get("src"))
-
-
-def image_sources(html: str) -> list[str | None]:
-    parser = _Images()
-    parser.feed(html)
-    return parser.sources
 
 
 def as_received(message: object) -> EmailMessage:

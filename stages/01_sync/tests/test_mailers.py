@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urlsplit
-
 import smtplib
+from urllib.parse import urlsplit
 
 import pytest
 
+from kata.inbox import image_sources
 from workit import create_app
 
 EMAIL = "lucille@example.com"
@@ -32,22 +31,6 @@ def post(client, inbox, data: dict[str, str], **options):
             f"test's SMTP server listens on {inbox.host}:{inbox.port}: connect to "
             "current_app.config['MAIL_SERVER'] and ['MAIL_PORT'], not a fixed localhost:1025."
         )
-
-
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img":
-            self.sources.append(dict(attrs).get("src"))
-
-
-def image_sources(html: str) -> list[str | None]:
-    parser = _Images()
-    parser.feed(html)
-    return parser.sources
 
 
 def test_posting_the_form_redirects_to_the_sent_page(client, giphy, inbox):

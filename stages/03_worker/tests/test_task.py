@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from html.parser import HTMLParser
 
 from flask import has_app_context
 
+from kata.inbox import image_sources
 from workit.tasks import send_randomness_email
 
 NAME = "workit.tasks.send_randomness_email"
@@ -15,22 +15,6 @@ THOUGHT = "I just blue myself"
 GIF = "https://media.giphy.com/media/kataBlueMyself/200.gif"
 SENDER = "gob@example.com"
 SUBJECT = "Here is your randomness email of awesome."
-
-
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img":
-            self.sources.append(dict(attrs).get("src"))
-
-
-def image_sources(html: str) -> list[str | None]:
-    parser = _Images()
-    parser.feed(html)
-    return parser.sources
 
 
 def registered(celery):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-
+from kata.broker import task_failures, wait_for_email_or_failure
 from workit.tasks import send_randomness_email
 
 NAME = "workit.tasks.send_randomness_email"
@@ -52,29 +50,6 @@ def queued(broker) -> list[tuple[str, list, dict]]:
             f"({type(error).__name__}: {error}). Keep Celery's default serializer, json."
         ) from error
     return [(m.task, m.args, m.kwargs) for m in messages]
-
-
-@contextmanager
-def task_failures():
-    """The exceptions tasks raise in the worker while the block runs (the worker only logs them)."""
-    from celery.signals import task_failure
-
-    failures: list[BaseException] = []
-
-    def remember(sender=None, exception=None, **_):
-        failures.append(exception)
-
-    task_failure.connect(remember, weak=False)
-    try:
-        yield failures
-    finally:
-        task_failure.disconnect(remember)
-
-
-def wait_for_email_or_failure(inbox, failures, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not inbox.deliveries and not failures:
-        time.sleep(0.002)
 
 
 def test_delay_leaves_one_message_in_the_redis_queue(app, celery_of, broker, giphy, inbox):
