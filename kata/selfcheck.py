@@ -8,6 +8,8 @@ against the untouched stages/, with `kata.recorder` writing each outcome. Then i
   assertion or by a NotImplementedError whose message names the stage;
 - stages/NN/workit and solutions/NN/workit hold the same files (both directions);
 - stage N+1's skeleton is stage N's solution plus TODOs: every change sits next to a TODO.
+- every stage has hints (stages/NN_x/hints.toml), none empty, each tied to tests that exist
+  (`hints_problems`, checked by `kata selfcheck`).
 """
 
 from __future__ import annotations
@@ -214,6 +216,13 @@ def continuity_problems(root: Path) -> list[str]:
                     "nearby: a skeleton changes the previous solution only where the learner has work to do"
                 )
     return problems
+
+
+def hints_problems(root: Path) -> list[str]:
+    """Every stage with tests has hints: none empty, each naming tests the stage has."""
+    from kata.hints import hint_problems
+
+    return [problem for stage in all_stages(root) if stage.tests_dir.is_dir() for problem in hint_problems(stage)]
 
 
 @dataclass

@@ -1,0 +1,131 @@
+"""Hints: one hints.toml per stage, tied to tests; the self-check refuses empty or missing ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kata.hints import (
+    Hint,
+    SeenHints,
+    hint_for_failure,
+    hint_problems,
+    load_hints,
+    next_hint,
+    order_key,
+    pattern_matches,
+)
+from kata.layout import Stage, all_stages
+from kata.selfcheck import hints_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        ("tests/test_giphy.py", "tests/test_giphy.py::test_x", True),
+        ("tests/test_giphy.py", "tests/test_giphy.py", True),
+        ("tests/test_giphy.py", "tests/test_giphy_more.py::test_x", False),
+        ("tests/test_email.py::test_deliver_*", "tests/test_email.py::test_deliver_gives_a_timeout", True),
+        ("tests/test_email.py::test_deliver_*", "tests/test_email.py::test_the_headers", False),
+        ("tests/test_v.py::*[line-break]", "tests/test_v.py::test_refused[line-break]", True),
+        ("tests/test_v.py::*[line-break]", "tests/test_v.py::test_refused[l]", False),
+        ("tests/*.py::test_a", "tests/test_one.py::test_a", True),
+    ],
+)
+def test_patterns_name_files_or_tests_and_only_star_is_a_wildcard(pattern: str, name: str, expected: bool) -> None:
+    assert pattern_matches(pattern, name) is expected
+
+
+HINTS = [
+    Hint(1, "start with giphy", ("tests/test_giphy.py",)),
+    Hint(2, "requests.get", ("tests/test_giphy.py",)),
+    Hint(3, "build the email", ("tests/test_email.py",)),
+    Hint(4, "the view", ("tests/test_mailers.py",)),
+]
+
+
+def test_the_next_hint_helps_with_a_failing_test_and_is_new() -> None:
+    failing = ["tests/test_email.py::test_headers", "tests/test_mailers.py::test_post"]
+    assert next_hint(HINTS, [], failing).number == 3
+    assert next_hint(HINTS, [3], failing).number == 4
+    assert next_hint(HINTS, [3, 4], failing).number == 1  # nothing new for what fails: in order
+    assert next_hint(HINTS, [1, 2, 3, 4], failing) is None
+    assert next_hint(HINTS, [1], []).number == 2
+
+
+def test_check_shows_the_furthest_seen_hint_of_a_failure_without_using_up_the_next() -> None:
+    name = "tests/test_giphy.py::test_search"
+    assert hint_for_failure(HINTS, [], name).number == 1
+    assert hint_for_failure(HINTS, [1], name).number == 1
+    assert hint_for_failure(HINTS, [1, 2, 3], name).number == 2
+    assert hint_for_failure(HINTS, [], "tests/test_other.py::test_x") is None
+
+
+def test_failures_are_ordered_the_way_the_hints_walk_through_them() -> None:
+    names = ["tests/test_mailers.py::a", "tests/test_email.py::b", "tests/test_other.py::c", "tests/test_giphy.py::d"]
+    assert sorted(names, key=lambda n: order_key(HINTS, n)) == [names[3], names[1], names[0], names[2]]
+
+
+def test_seen_hints_are_remembered_per_stage(tmp_path: Path) -> None:
+    seen = SeenHints(tmp_path)
+    assert seen.seen("01_sync") == []
+    seen.mark("01_sync", 2)
+    seen.mark("01_sync", 2)
+    seen.mark("02_redis", 1)
+    assert SeenHints(tmp_path).seen("01_sync") == [2]
+    SeenHints(tmp_path).forget("01_sync")
+    assert SeenHints(tmp_path).seen("01_sync") == [] and SeenHints(tmp_path).seen("02_redis") == [1]
+    (tmp_path / ".kata" / "hints-seen.json").write_text("not json")
+    assert SeenHints(tmp_path).seen("02_redis") == []
+
+
+def fake_stage(root: Path, hints_toml: str | None) -> Stage:
+    tests = root / "stages" / "01_a" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "test_it.py").write_text("def test_answer():\n    pass\n\ndef test_other():\n    pass\n")
+    if hints_toml is not None:
+        (root / "stages" / "01_a" / "hints.toml").write_text(hints_toml)
+    return Stage(root, "01_a")
+
+
+@pytest.mark.parametrize(
+    ("hints_toml", "complaints"),
+    [
+        (None, ["stages/01_a/hints.toml is missing: every stage needs hints"]),
+        ("# nothing\n", ["stages/01_a/hints.toml has no [[hint]] tables: every stage needs hints"]),
+        ("[[hint]\n", ["stages/01_a/hints.toml is not valid TOML"]),
+        ("[[hint]]\ntests = ['tests/test_it.py']\ntext = '   '\n", ["stages/01_a/hints.toml: hint 1 is empty"]),
+        ("[[hint]]\ntext = 'x'\n", ["stages/01_a/hints.toml: hint 1 names no tests"]),
+        (
+            "[[hint]]\ntests = ['tests/test_gone.py', 'tests/test_it.py::test_nope*']\ntext = 'x'\n",
+            [
+                "stages/01_a/hints.toml: hint 1's test pattern 'tests/test_gone.py' names 'tests/test_gone.py', which is no test file",
+                "stages/01_a/hints.toml: hint 1's test pattern 'tests/test_it.py::test_nope*' matches no test function",
+            ],
+        ),
+        ("[[hint]]\ntests = ['tests/test_it.py::test_ans*[x]']\ntext = 'x'\n", []),
+    ],
+    ids=["missing", "no-hints", "bad-toml", "empty-hint", "no-tests", "unknown-tests", "good"],
+)
+def test_the_self_check_refuses_missing_empty_or_untied_hints(tmp_path: Path, hints_toml: str | None, complaints: list[str]) -> None:
+    stage = fake_stage(tmp_path, hints_toml)
+    problems = hint_problems(stage)
+    assert len(problems) == len(complaints), problems
+    for problem, complaint in zip(problems, complaints):
+        assert problem.startswith(complaint), problem
+    assert hints_problems(tmp_path) == problems
+
+
+def test_every_stage_of_the_kata_has_good_hints_in_one_place() -> None:
+    assert hints_problems(ROOT) == []
+    for stage in all_stages(ROOT):
+        hints = load_hints(stage)
+        assert len(hints) >= 3, f"{stage.name} has only {len(hints)} hints"
+        readme = (ROOT / "stages" / stage.name / "README.md").read_text()
+        assert f"kata hint {stage.name[:2]}" in readme, f"{stage.name}'s README does not point at `kata hint`"
+        for hint in hints:
+            first_line = hint.text.splitlines()[0]
+            assert first_line not in readme, f"{stage.name}: hint {hint.number} is also in the README; keep it in hints.toml only"
