@@ -91,6 +91,50 @@ def broker(fake_redis: FakeRedisFactory) -> Iterator[TcpBroker]:
     broker.stop()
 
 
+@dataclass
+class RedisOutage:
+    """Redis URLs on loopback that fail the ways a real outage does."""
+
+    refused: str  # nothing listens there: the connection is refused at once
+    silent: str  # connections are accepted and nothing ever answers: a hung Redis
+    unreachable: str  # the TCP handshake never completes: a host that has gone away
+
+
+@pytest.fixture
+def redis_outage() -> Iterator[RedisOutage]:
+    """Three Redis URLs that do not work: refused, silent and unreachable."""
+    import socket
+
+    def listening(backlog: int) -> socket.socket:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(backlog)
+        return server
+
+    def url(sock: socket.socket) -> str:
+        return f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    refused = url(probe)
+    probe.close()
+    silent = listening(16)  # never accepts: the kernel completes handshakes, nobody reads
+    # A backlog of 0 whose queue is already full: the kernel drops every further SYN, so a
+    # connection attempt waits until its own timeout, as with a host that is gone.
+    unreachable = listening(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(unreachable.getsockname())
+        fillers.append(filler)
+    try:
+        yield RedisOutage(refused, url(silent), url(unreachable))
+    finally:
+        for sock in [silent, unreachable, *fillers]:
+            sock.close()
+
+
 @pytest.fixture
 def run_worker() -> Any:
     """`with run_worker(celery_app):` runs a real Celery worker in this process."""
@@ -106,6 +150,9 @@ def app_config(inbox: SmtpInbox) -> dict[str, Any]:
         "GIPHY_API_KEY": GIPHY_TEST_KEY,
         "MAIL_SERVER": inbox.host,
         "MAIL_PORT": inbox.port,
+        # Stage 04's solution on protects the form with a CSRF token (Flask-WTF). Tests post
+        # the form directly; the test of the protection turns it back on.
+        "WTF_CSRF_ENABLED": False,
     }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from workit.config import fallback_secret_key, from_environment
 
@@ -24,5 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(health_bp)
+    # After the blueprints: views.refuse_unreadable_forms must see the raw form first.
+    CSRFProtect(app)  # every POST needs the form's csrf_token (WTF_CSRF_ENABLED turns it off)
     celery_init_app(app)
     return app

@@ -13,6 +13,14 @@ from flask import Flask
 
 EXTENSION = "celery"
 
+# Queueing a job must fail fast when Redis is away: a request is waiting for it. Short socket
+# timeouts, and one quick second try (for a pooled connection that Redis closed meanwhile), so
+# .delay() gives up within a second and the view can answer 503. Settings in app.config
+# ["CELERY"] win over these.
+BROKER_TIMEOUT = 0.4  # seconds; Redis on the same network answers in a millisecond
+FAIL_FAST_TRANSPORT = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": BROKER_TIMEOUT}
+FAIL_FAST_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
@@ -24,7 +32,13 @@ def celery_init_app(app: Flask) -> Celery:
 
     # include: the modules a worker imports at start-up, so it knows their tasks.
     celery_app = Celery(app.name, task_cls=FlaskTask, include=["workit.tasks"])
-    celery_app.config_from_object({"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]})
+    settings = {"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]}
+    settings["broker_transport_options"] = {
+        **FAIL_FAST_TRANSPORT,
+        **settings.get("broker_transport_options", {}),
+    }
+    settings.setdefault("task_publish_retry_policy", FAIL_FAST_PUBLISH)
+    celery_app.config_from_object(settings)
     # The default app is the one @shared_task tasks use in any thread, such as a request's.
     celery_app.set_default()
     app.extensions[EXTENSION] = celery_app

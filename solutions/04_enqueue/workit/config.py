@@ -12,11 +12,27 @@ if TYPE_CHECKING:
 
 MAIL_SENDER = "gob@example.com"
 DEV_SECRET_KEY = "dev-only-not-secret"
+MAX_FORM_BYTES = 16 * 1024  # the form is two short fields and a token: 16 KiB is plenty
+
+
+class MissingSecretKey(RuntimeError):
+    """SECRET_KEY is not set, and the app is neither in debug nor in testing mode."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     return {
         "SECRET_KEY": environ.get("SECRET_KEY"),  # unset: create_app asks fallback_secret_key
+        # CSRF protection on the form (Flask-WTF): on unless WTF_CSRF_ENABLED=0. The tests turn
+        # it off in their config, except the one that checks it.
+        "WTF_CSRF_ENABLED": _flag(environ.get("WTF_CSRF_ENABLED"), default=True),
+        # A bigger request is refused with 413 before Flask reads it (the view shows the form).
+        "MAX_CONTENT_LENGTH": MAX_FORM_BYTES,
         "GIPHY_API_KEY": environ.get("GIPHY_API_KEY"),
         "GIPHY_TIMEOUT": float(environ.get("GIPHY_TIMEOUT", "5")),
         "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),
@@ -37,15 +53,15 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 def fallback_secret_key(app: Flask) -> str:
     """The key for an app started without SECRET_KEY.
 
-    In debug or testing mode, the well-known development key. Anywhere else a published key
-    would let anyone forge the session cookie, so: a random key, and a warning. Flashed
-    messages still work, but sessions end when the process restarts and are not shared with
-    other processes. Set SECRET_KEY for real use.
+    In debug or testing mode, the well-known development key. Anywhere else the app refuses
+    to start: a published key would let anyone forge the session cookie and the CSRF token,
+    and a random one would break both as soon as a second process (or a restart) comes along.
     """
     if app.debug or app.testing:
         return DEV_SECRET_KEY
-    app.logger.warning(
-        "SECRET_KEY is not set: using a random key for this process. Sessions will not "
-        "survive a restart; set SECRET_KEY in the environment."
+    raise MissingSecretKey(
+        "SECRET_KEY is not set. The app signs its session cookie and the form's CSRF token "
+        "with it, so it will not start without one. Set it in the environment, e.g. "
+        f"SECRET_KEY={secrets.token_hex(16)} (any long random string, the same for every "
+        "process), or run `flask --app workit run --debug` for local development."
     )
-    return secrets.token_hex()

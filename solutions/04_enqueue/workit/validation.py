@@ -8,6 +8,7 @@ checked without the network is checked here, and the form comes back with a mess
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,6 +22,19 @@ NOT_ONE_LINE = (
 )
 INVALID_EMAIL = "Please check your email address: we cannot send to that one."
 THOUGHT_TOO_LONG = f"Please keep your thought to {MAX_THOUGHT_LENGTH} characters or fewer."
+# Problems with the request rather than with what was typed (see workit/views.py).
+NOT_UTF8 = (
+    "We could not read that form: it was not sent as UTF-8 text. Please type the email "
+    "address and the thought again."
+)
+FORM_TOO_BIG = "That form is far too big. Please send a short email address and a short thought."
+FORM_EXPIRED = (
+    "This form has expired or did not come from our page. Please check it and send it again."
+)
+QUEUE_UNAVAILABLE = (
+    "Sorry, we could not queue your email just now, so nothing was sent. Please try again in "
+    "a minute."
+)
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).
@@ -29,6 +43,19 @@ _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
 
 class InvalidForm(ValueError):
     """The form cannot be used; the message says why, in words for the person who filled it in."""
+
+
+def is_utf8_form(body: bytes) -> bool:
+    """Whether an application/x-www-form-urlencoded body decodes as UTF-8.
+
+    Werkzeug reads a body with raw non-UTF-8 bytes as an empty form, and keeps a %-escape that
+    is not UTF-8 (caf%E9) as it is, so the view checks the bytes themselves.
+    """
+    try:
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def clean_form(email: str, thought: str) -> tuple[str, str]:

@@ -17,6 +17,13 @@ def app_config(app_config: dict[str, Any], celery_app_config: dict[str, Any]) ->
 
 
 @pytest.fixture
+def stack_env(stack_env: dict[str, str]) -> dict[str, str]:
+    """The real stack's settings, with CSRF off: test_real_stack.py posts the form directly.
+    test_real_stack_faults.py turns it back on and posts the token like a browser."""
+    return {**stack_env, "WTF_CSRF_ENABLED": "0"}
+
+
+@pytest.fixture
 def submit(client: Any) -> Callable[..., Any]:
     """`submit(fields, **options)`: POST /mailers; an error in the view becomes a clear failure."""
 

@@ -1,0 +1,266 @@
+"""When the request goes wrong: odd bodies, a huge form, HTML in the thought, Redis away.
+
+Whatever arrives, POST /mailers answers with the form and a message, never a 500 and never a
+traceback, and it queues nothing it should not. When Redis is down, the page says so within
+a second: the user can try again, and nothing was sent behind their back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from html.parser import HTMLParser
+
+import pytest
+
+from kata.broker import task_failures, wait_for_email_or_failure
+from kata.inbox import image_sources
+
+EMAIL = "maeby@example.com"
+THOUGHT = "marry me"
+GIF = "https://media.giphy.com/media/kataMarryMe/200.gif"
+FORM = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
+URLENCODED = "application/x-www-form-urlencoded"
+
+# The messages of workit/validation.py for problems with the request itself.
+NOT_UTF8 = "We could not read that form: it was not sent as UTF-8 text."
+FORM_TOO_BIG = "That form is far too big."
+QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing was sent."
+MISSING_FIELDS = "Please give us both an email address and a thought."
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.fields: dict[str | None, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            attributes = dict(attrs)
+            self.fields[attributes.get("name")] = attributes.get("value")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def read(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def shown(response) -> str:
+    return " ".join(" ".join(read(response.text).text).split())
+
+
+def queued(broker) -> list[tuple[str, list, dict]]:
+    return [(m.task, m.args, m.kwargs) for m in broker.queued()]
+
+
+def assert_form_again(response, what: str, status: int, message: str) -> None:
+    assert response.status_code == status, (
+        f"POST /mailers with {what} answered {response.status_code}; expected {status}, with "
+        "the form shown again and a message that says what happened."
+    )
+    assert message in shown(response), (
+        f"POST /mailers with {what} answered {status} but the page does not say {message!r} "
+        "(from workit/validation.py)."
+    )
+    assert "mailers[email]" in read(response.text).fields, (
+        f"POST /mailers with {what} should show the form again, so the user can send it again."
+    )
+    assert "Traceback" not in response.text, f"the page for {what} shows a traceback to the user."
+
+
+def assert_nothing_done(broker, inbox, giphy, what: str) -> None:
+    jobs, searches, sent = queued(broker), len(giphy.calls), len(inbox.deliveries)
+    assert (jobs, searches, sent) == ([], 0, 0), (
+        f"POST /mailers with {what} queued {jobs!r}, asked Giphy {searches} time(s) and sent "
+        f"{sent} email(s); expected nothing at all."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        pytest.param(
+            b"mailers%5Bemail%5D=maeby%40example.com&mailers%5Bthought%5D=caf%E9",
+            "a thought whose %E9 is Latin-1, not UTF-8",
+            id="percent-escape",
+        ),
+        pytest.param(
+            b"mailers%5Bemail%5D=maeby%40example.com&mailers%5Bthought%5D=caf\xe9",
+            "a raw \\xe9 byte in the thought (Latin-1, not UTF-8)",
+            id="raw-byte",
+        ),
+    ],
+)
+def test_a_form_that_is_not_utf8_is_refused(submit, giphy, inbox, broker, body, what):
+    response = submit(body, content_type=URLENCODED)
+
+    if response.status_code == 400 and MISSING_FIELDS in shown(response):
+        raise AssertionError(
+            f"POST /mailers with {what} answered {MISSING_FIELDS!r}, although both fields were "
+            "filled in: Werkzeug reads a body that is not UTF-8 as an empty form. Check the "
+            "bytes first, in a @bp.before_app_request hook that runs before the CSRF check: "
+            "validation.is_utf8_form(request.get_data(cache=True)) (cache=True: the form is "
+            "parsed from the same bytes afterwards), and answer index.html with NOT_UTF8, 400."
+        )
+    assert_form_again(response, what, 400, NOT_UTF8)
+    assert_nothing_done(broker, inbox, giphy, what)
+
+
+@pytest.mark.given
+def test_a_json_body_gets_the_form_back(submit, giphy, inbox, broker):
+    response = submit(None, json=FORM)
+
+    assert_form_again(response, "a JSON body instead of a form", 400, MISSING_FIELDS)
+    assert_nothing_done(broker, inbox, giphy, "a JSON body")
+
+
+def test_a_huge_form_is_refused_before_it_is_read(submit, giphy, inbox, broker):
+    thought = "x" * 1_000_000
+
+    response = submit({"mailers[email]": EMAIL, "mailers[thought]": thought})
+
+    what = "a thought of a million characters"
+    assert response.status_code == 413, (
+        f"POST /mailers with {what} answered {response.status_code}; expected 413 (Content "
+        "Too Large) before anything reads it: set MAX_CONTENT_LENGTH (16 KiB is plenty for two "
+        "short fields) and render the form for RequestEntityTooLarge with "
+        "@bp.app_errorhandler(RequestEntityTooLarge), message FORM_TOO_BIG."
+    )
+    assert_form_again(response, what, 413, FORM_TOO_BIG)
+    assert len(response.data) < 20_000, (
+        f"the answer to {what} is {len(response.data)} bytes long: do not send the huge value "
+        "back in the form."
+    )
+    assert_nothing_done(broker, inbox, giphy, what)
+
+
+def test_html_in_the_thought_is_only_text_in_the_email(
+    app, submit, celery_of, giphy, inbox, broker, run_worker
+):
+    thought = '<b>bold</b> <img src="https://evil.example/x.gif">'
+    giphy.search_finds(GIF)
+
+    response = submit({"mailers[email]": EMAIL, "mailers[thought]": thought})
+    assert response.status_code in (302, 303), (
+        f"POST /mailers with HTML in the thought answered {response.status_code}; expected the "
+        "redirect to /sent: any text is a fine thought, it only has to be shown as text."
+    )
+    with task_failures() as failures, run_worker(celery_of(app)):
+        wait_for_email_or_failure(inbox, failures, timeout=5)
+
+    assert not failures and len(inbox.messages) == 1, (
+        f"the worker delivered {len(inbox.messages)} email(s) for a thought with HTML in it "
+        f"(task errors: {failures!r}); expected exactly one."
+    )
+    html = inbox.messages[0].get_body(("html",)).get_content()
+    assert "<b>bold</b>" not in html and image_sources(html) == [GIF], (
+        f"the email's HTML shows the thought {thought!r} as markup (images: "
+        f"{image_sources(html)!r}): whoever fills in the form could put anything in an email "
+        "we send. Render it with Jinja's {{ thought }} in templates/email/randomness.html, "
+        "never |safe or Markup."
+    )
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html, "the email should still show the thought, escaped."
+
+
+@contextmanager
+def app_with(app_config, **changes):
+    """A Flask app like the test's `app`, with some settings changed."""
+    from workit import create_app
+
+    app = create_app({**app_config, **changes})
+    try:
+        yield app
+    finally:
+        celery = app.extensions.get("celery")
+        if celery is not None:
+            celery.close()
+
+
+def post_within(client, seconds: float, **options):
+    """POST /mailers in a thread; the response and how long it took, or None if it hangs."""
+    outcome: dict = {}
+
+    def post() -> None:
+        started = time.perf_counter()
+        try:
+            outcome["response"] = client.post("/mailers", **options)
+        except BaseException as error:  # reported below, in the test's own thread
+            outcome["error"] = error
+        outcome["took"] = time.perf_counter() - started
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "error" in outcome:
+        error = outcome["error"]
+        if isinstance(error, NotImplementedError):
+            raise error
+        raise AssertionError(
+            f"POST /mailers while Redis is down raised {type(error).__name__}: {error}. Catch "
+            "kombu.exceptions.OperationalError around .delay(...) and answer a 503 page: "
+            "index.html with QUEUE_UNAVAILABLE and the user's values."
+        ) from error
+    return outcome.get("response"), outcome.get("took")
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        pytest.param("refused", "nothing listens on Redis's port", id="refused"),
+        pytest.param("silent", "Redis accepts the connection and never answers", id="silent"),
+        pytest.param("unreachable", "Redis's host never completes the TCP handshake", id="unreachable"),
+    ],
+)
+def test_when_redis_is_down_the_page_says_so_within_a_second(
+    app_config, redis_outage, giphy, inbox, kind, what
+):
+    with app_with(app_config, REDIS_URL=getattr(redis_outage, kind)) as app:
+        client = app.test_client()
+        client.get("/")  # the first request loads the templates: not what is timed here
+        response, took = post_within(client, 5.0, data=FORM)
+
+    assert response is not None, (
+        f"POST /mailers did not answer within 5 s when {what}: .delay() waits for Redis, and "
+        "so does the user. Give the broker short timeouts (broker_transport_options "
+        "socket_connect_timeout and socket_timeout, a fraction of a second) and at most one "
+        "retry of the publish (task_publish_retry_policy), in celery_init_app."
+    )
+    assert response.status_code == 503, (
+        f"POST /mailers answered {response.status_code} when {what}; expected 503 (Service "
+        "Unavailable): catch kombu.exceptions.OperationalError around .delay(...)."
+    )
+    assert took < 1.0, (
+        f"POST /mailers took {took:.2f} s to say Redis is down ({what}); expected less than a "
+        "second: shorter broker timeouts, and no more than one retry of the publish."
+    )
+    assert_form_again(response, f"Redis down ({what})", 503, QUEUE_UNAVAILABLE)
+    fields = read(response.text).fields
+    assert (fields.get("mailers[email]"), fields.get("mailers[thought]")) == (EMAIL, THOUGHT), (
+        "the 503 page should keep what the user typed, so that trying again is one click."
+    )
+    assert inbox.deliveries == [] and giphy.calls == [], (
+        "with Redis down the request sent an email or asked Giphy itself: it should only "
+        "have tried to queue the job."
+    )
+
+
+def test_when_redis_comes_back_the_next_form_is_queued(submit, fake_redis, giphy, inbox, broker):
+    fake_redis.go_down()
+    down = submit(FORM)
+    fake_redis.come_back()
+    back = submit(FORM)
+
+    assert down.status_code == 503, (
+        f"POST /mailers answered {down.status_code} while Redis was down; expected 503."
+    )
+    assert back.status_code in (302, 303) and len(queued(broker)) == 1, (
+        f"once Redis was back, POST /mailers answered {back.status_code} and queued "
+        f"{queued(broker)!r}; expected the redirect and one job: a failed publish must not "
+        "leave the app unable to queue."
+    )

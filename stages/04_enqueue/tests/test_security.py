@@ -1,0 +1,157 @@
+"""The form is only accepted from our own page (CSRF), the app needs a real SECRET_KEY outside
+development, and it never shows a traceback to the world.
+
+The other tests turn CSRF protection off (`WTF_CSRF_ENABLED: False` in their config) to post
+the form directly; these turn it on.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+
+EMAIL = "lindsay@example.com"
+THOUGHT = "I'm an activist"
+FORM = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
+NAME = "workit.tasks.send_randomness_email"
+FORM_EXPIRED = "This form has expired or did not come from our page."
+
+
+@contextmanager
+def app_with(app_config, **changes):
+    """A Flask app like the test's `app`, with some settings changed."""
+    from workit import create_app
+
+    app = create_app({**app_config, **changes})
+    try:
+        yield app
+    finally:
+        celery = app.extensions.get("celery")
+        if celery is not None:
+            celery.close()
+
+
+def queued(broker) -> list[tuple[str, list, dict]]:
+    return [(m.task, m.args, m.kwargs) for m in broker.queued()]
+
+
+def post(client, data):
+    try:
+        return client.post("/mailers", data=data)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as error:
+        raise AssertionError(f"POST /mailers raised {type(error).__name__}: {error}") from error
+
+
+def csrf_token(page: str) -> str | None:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
+    return found.group(1) if found else None
+
+
+def test_a_form_without_the_csrf_token_is_refused(app_config, giphy, inbox, broker):
+    with app_with(app_config, WTF_CSRF_ENABLED=True) as app:
+        response = post(app.test_client(), FORM)
+
+    jobs = queued(broker)
+    assert response.status_code == 400 and jobs == [], (
+        f"with CSRF protection on, POST /mailers without a csrf_token answered "
+        f"{response.status_code} and queued {jobs!r}; expected 400 and nothing queued. Any "
+        "web page could otherwise make its visitors' browsers post our form (cross-site "
+        "request forgery). Add CSRFProtect(app) from Flask-WTF in create_app."
+    )
+    assert FORM_EXPIRED in response.text and 'name="mailers[email]"' in response.text, (
+        "the refusal should show the form again with the message FORM_EXPIRED "
+        "(@bp.app_errorhandler(CSRFError) in workit/views.py), not a bare 400 page: a person "
+        "whose page was open too long only has to send it again."
+    )
+
+
+def test_the_form_from_our_page_carries_a_token_that_works(app_config, giphy, inbox, broker):
+    with app_with(app_config, WTF_CSRF_ENABLED=True) as app:
+        client = app.test_client()  # keeps the session cookie, like a browser
+        token = csrf_token(client.get("/").text)
+        assert token, (
+            "GET / shows a form with no csrf_token field: add "
+            '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}"> inside the '
+            "<form> of templates/index.html."
+        )
+        response = post(client, {**FORM, "csrf_token": token})
+
+    jobs = queued(broker)
+    assert response.status_code in (302, 303) and jobs == [(NAME, [EMAIL, THOUGHT], {})], (
+        f"POST /mailers with the token from GET / answered {response.status_code} and queued "
+        f"{jobs!r}; expected the redirect to /sent and one job."
+    )
+
+
+def test_csrf_protection_is_on_unless_turned_off(monkeypatch):
+    from workit.config import from_environment
+
+    monkeypatch.delenv("WTF_CSRF_ENABLED", raising=False)
+    default = from_environment().get("WTF_CSRF_ENABLED")
+    monkeypatch.setenv("WTF_CSRF_ENABLED", "0")
+    turned_off = from_environment().get("WTF_CSRF_ENABLED")
+
+    assert (default, turned_off) == (True, False), (
+        f"from_environment() gives WTF_CSRF_ENABLED={default!r} by default and {turned_off!r} "
+        "with WTF_CSRF_ENABLED=0 in the environment; expected True, then False: protection is "
+        "on unless someone turns it off on purpose."
+    )
+
+
+@pytest.fixture
+def no_secret_key(monkeypatch):
+    for name in ("SECRET_KEY", "FLASK_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_without_secret_key_the_app_refuses_to_start(app_config, no_secret_key):
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+    config["TESTING"] = False
+
+    try:
+        with app_with(config) as app:
+            key = app.config.get("SECRET_KEY")
+    except Exception as error:
+        assert "SECRET_KEY" in str(error), (
+            f"create_app() without SECRET_KEY raised {type(error).__name__}: {error}; expected "
+            "a message that names SECRET_KEY and says how to set it."
+        )
+        return
+    raise AssertionError(
+        f"create_app() without SECRET_KEY, outside debug and testing, started with the key "
+        f"{key!r}. It signs the session cookie and the CSRF token: a published key lets anyone "
+        "forge them, and a random one breaks as soon as there are two processes. Refuse to "
+        "start: fallback_secret_key raises an error that says to set SECRET_KEY."
+    )
+
+
+@pytest.mark.given
+def test_in_testing_or_debug_mode_the_development_key_is_fine(app_config, no_secret_key):
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+
+    with app_with(config, TESTING=True) as app:
+        testing_key = app.config["SECRET_KEY"]
+    with app_with(config, TESTING=False, DEBUG=True) as app:
+        debug_key = app.config["SECRET_KEY"]
+
+    assert testing_key and debug_key, "in testing or debug mode the app starts with a development key."
+
+
+@pytest.mark.given
+def test_debug_is_off_and_errors_show_no_traceback(app_config, monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with app_with(app_config, TESTING=False) as app:
+        app.add_url_rule("/kata-boom", "kata_boom", lambda: 1 / 0)
+        response = app.test_client().get("/kata-boom")
+        debug = app.debug
+
+    assert debug is False, "the app runs in debug mode by default: never in production."
+    assert response.status_code == 500 and "Traceback" not in response.text, (
+        "an unexpected error shows a traceback: keep debug mode off (no DEBUG = True)."
+    )
