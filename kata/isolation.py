@@ -55,8 +55,15 @@ class WorkitSwitch(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != PACKAGE or self.active is None:
+        if fullname != PACKAGE:
             return None
+        if self.active is None:
+            raise ModuleNotFoundError(
+                f"`import {PACKAGE}` ran outside any stage's tests, so the kata cannot tell which "
+                f"stage's {PACKAGE} you mean. Import it inside a test or a fixture (a conftest.py "
+                "is loaded before the stage is chosen), not at the top of a conftest.py.",
+                name=fullname,
+            )
         spec = importlib.machinery.PathFinder.find_spec(fullname, [str(self.active)])
         if spec is None:
             raise ModuleNotFoundError(

@@ -41,18 +41,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until(check: Any, timeout: float, what: str, service: Service | None = None) -> None:
+    """Poll `check` until it is true; a StackError with the service's last output otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise StackError(f"{what}: the process exited with code {process.returncode}")
+        if service is not None and service.process.poll() is not None:
+            raise StackError(f"{what}: the process exited with code {service.process.returncode}{service.tail()}")
         try:
             if check():
                 return
         except (OSError, requests.RequestException):
             pass
         time.sleep(0.02)
-    raise StackError(f"{what}: not ready after {timeout:.0f} s")
+    raise StackError(f"{what}: not ready after {timeout:.0f} s{service.tail() if service else ''}")
 
 
 def port_open(port: int) -> bool:
@@ -70,6 +71,11 @@ class Service:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def tail(self, lines: int = 30) -> str:
+        """The last lines the process printed, for an error message."""
+        last = self.output().strip().splitlines()[-lines:]
+        return f"\n--- last lines of {self.log} ---\n" + "\n".join(last) if last else f" (no output in {self.log})"
 
     def stop(self, grace: float = 10.0) -> None:
         if self.process.poll() is not None:
@@ -114,6 +120,15 @@ class RedisInfo:
     kind: str  # "redis-server", "REDIS_URL" or "embedded"
 
 
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
 @contextmanager
 def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo]:
     """REDIS_URL if set; else a redis-server on a free port; else fakeredis's TcpFakeServer."""
@@ -124,9 +139,10 @@ def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo
     if binary:
         port = free_port()
         command = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        url = f"redis://{HOST}:{port}/0"
         with running(spawn("redis", command, logs)) as service:
-            wait_until(lambda: port_open(port), 10, "redis-server", service.process)
-            yield RedisInfo(f"redis://{HOST}:{port}/0", "redis-server")
+            wait_until(lambda: _redis_answers(url), 10, "redis-server", service)
+            yield RedisInfo(url, "redis-server")
         return
     if not allow_embedded:
         raise StackError("redis-server is not installed (apt-get install redis-server) and REDIS_URL is not set")
@@ -191,7 +207,7 @@ def maildump_service(logs: Path) -> Iterator[Maildump]:
     command = maildump_command() + ["--smtp-port", str(smtp_port), "--http-port", str(http_port)]
     with running(spawn("maildump", command, logs)) as service:
         inbox = Maildump(service, smtp_port, http_port)
-        wait_until(lambda: port_open(smtp_port) and inbox.messages() == [], 15, "maildump", service.process)
+        wait_until(lambda: port_open(smtp_port) and inbox.messages() == [], 15, "maildump", service)
         yield inbox
 
 
@@ -287,7 +303,7 @@ def web_service(code_dir: Path, env: Mapping[str, str], logs: Path, name: str = 
     command = [sys.executable, "-m", "flask", "--app", "workit", "run", "--host", HOST, "--port", str(port), "--no-reload"]
     with running(spawn(name, command, logs, cwd=code_dir, env=env)) as service:
         service.url = f"http://{HOST}:{port}"
-        wait_until(lambda: port_open(port), 15, f"flask ({code_dir})", service.process)
+        wait_until(lambda: "Working-It" in requests.get(service.url, timeout=1).text, 15, f"flask ({code_dir})", service)
         yield service
 
 
@@ -299,7 +315,7 @@ def worker_service(code_dir: Path, env: Mapping[str, str], logs: Path, concurren
         "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
     ]
     with running(spawn("worker", command, logs, cwd=code_dir, env=env)) as service:
-        wait_until(lambda: " ready." in service.output(), 30, f"celery worker ({code_dir})", service.process)
+        wait_until(lambda: " ready." in service.output(), 30, f"celery worker ({code_dir})", service)
         yield service
 
 

@@ -34,8 +34,14 @@ def integration_enabled(config: pytest.Config) -> bool:
     return bool(config.getoption("integration")) or os.environ.get(INTEGRATION_ENV) == "1"
 
 
+INTEGRATION_TIMEOUT = 120  # seconds: starting the services alone may take half a minute in CI
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if integration_enabled(config):
+        for item in items:
+            if item.get_closest_marker("integration") and not item.get_closest_marker("timeout"):
+                item.add_marker(pytest.mark.timeout(INTEGRATION_TIMEOUT))
         return
     deselected = [item for item in items if item.get_closest_marker("integration")]
     if deselected:

@@ -158,3 +158,11 @@ def test_celery_shared_tasks_stay_with_their_stage(tree: pytest.Pytester) -> Non
         test.write_text(CELERY_TEST.format(stage=stage))
     result = tree.runpytest_inprocess("stages/01_alpha", "stages/02_beta")
     result.assert_outcomes(passed=2)
+
+
+def test_importing_workit_at_the_top_of_a_conftest_is_explained(tree: pytest.Pytester) -> None:
+    write_tests(tree, "stages")
+    (tree.path / "stages" / "01_alpha" / "tests" / "conftest.py").write_text("import workit\n")
+    result = tree.runpytest_inprocess("stages/01_alpha")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*not at the top of a conftest.py*"])
