@@ -1,32 +1,581 @@
-"""The `kata` command."""
+"""The `kata` command: `python -m kata`, or `kata` once the virtual environment is active.
+
+Learners: status (the default), check, hint, diff, reset, watch.
+Instructors: grade, workflow, export. Maintainers: selfcheck, giphy-standin.
+
+Every answer about the tests comes from running them (one pytest process per command);
+nothing about test results is stored between commands.
+"""
 
 from __future__ import annotations
 
+import difflib
+import shlex
+import subprocess
 import threading
 import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kata.selfcheck import format_table, run_selfcheck
+from kata.layout import PACKAGE, Stage
+from kata.project import KataError, find_root, resolve_stage, short_name, stages_of
+from kata.runner import TestRun, run_tests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the kata this package belongs to
+
+STAGE_HELP = "STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet."
 
 
-@click.group()
-def main() -> None:
-    """Work-It Kata: move a slow Flask email into a Celery background job, step by step."""
+@dataclass
+class Kata:
+    """Per-invocation state: where the kata is (found lazily)."""
+
+    root_option: Path | None = None
+    _root: Path | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            try:
+                self._root = find_root(self.root_option) if self.root_option is None else self._given_root()
+            except KataError as error:
+                raise click.ClickException(str(error)) from None
+        return self._root
+
+    def _given_root(self) -> Path:
+        from kata.project import is_kata_root
+
+        assert self.root_option is not None
+        root = self.root_option.resolve()
+        if not is_kata_root(root):
+            raise KataError(f"--root {self.root_option}: no stages/ with solutions/ or conftest.py there")
+        return root
+
+    @property
+    def stages(self) -> list[Stage]:
+        try:
+            return stages_of(self.root)
+        except KataError as error:
+            raise click.ClickException(str(error)) from None
+
+
+class StageParam(click.ParamType):
+    name = "stage"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Stage:
+        if isinstance(value, Stage):
+            return value
+        kata = ctx.find_object(Kata) if ctx else None
+        root = kata.root if kata else find_root()
+        try:
+            return resolve_stage(root, str(value))
+        except KataError as error:
+            self.fail(str(error), param, ctx)
+
+
+STAGE = StageParam()
+
+
+def _echo(*args: Any, **kwargs: Any) -> None:
+    click.echo(*args, **kwargs)
+
+
+def _run(kata: Kata, stages: list[Stage], label: str, **options: Any) -> TestRun:
+    from kata.learner import ProgressDots
+
+    dots = ProgressDots(_echo, label)
+    run = run_tests(kata.root, stages, progress=dots, **options)
+    dots.finish()
+    return run
+
+
+def _target(solutions: bool, kata: Kata) -> str:
+    if solutions and not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): --solutions has nothing to run.")
+    return "solutions" if solutions else "stages"
+
+
+def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> tuple[Stage, TestRun]:
+    """Run every stage once; the first one not done (else the last), with that run."""
+    from kata.learner import first_unfinished
+
+    stages = kata.stages
+    run = _run(kata, stages, "all stages", target=target, pytest_args=pytest_args)
+    following = first_unfinished(run)
+    name = following.stage if following else stages[-1].name
+    return next(stage for stage in stages if stage.name == name), run
+
+
+integration_option = click.option(
+    "--integration", is_flag=True, help="also run the integration tier (real redis-server, celery worker, maildump)"
+)
+solutions_option = click.option(
+    "--solutions", is_flag=True, help="run against the reference code in solutions/ instead of yours"
+)
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="the kata's directory (default: the first one from here upward with stages/)",
+)
+@click.option("--color/--no-color", default=None, help="colour the output (default: only on a terminal)")
+@click.pass_context
+def main(ctx: click.Context, root: Path | None, color: bool | None) -> None:
+    """Work-It Kata: move a slow Flask email into a Celery background job, step by step.
+
+    Without a command: `kata status`.
+    """
+    ctx.color = color
+    ctx.obj = Kata(root)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(status)
+
+
+# --- learners ----------------------------------------------------------------------------
+
+
+@main.command()
+@integration_option
+@solutions_option
+@click.pass_obj
+def status(kata: Kata, integration: bool, solutions: bool) -> None:
+    """Where you are: every stage's tests, the next step and the files with TODOs left.
+
+    Runs all the tests (one pytest process); exits 1 until every stage is done.
+    """
+    from kata.learner import first_unfinished, status_lines
+
+    target = _target(solutions, kata)
+    stages = kata.stages
+    run = _run(kata, stages, "running all stages", target=target, pytest_args=("--integration",) if integration else ())
+    _echo("")
+    for line in status_lines(kata.root, stages, run, target):
+        _echo(line)
+    if first_unfinished(run) is not None or run.problem:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@integration_option
+@solutions_option
+@click.option("--all", "all_failures", is_flag=True, help="list every failing test, with why")
+@click.pass_obj
+def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> None:
+    """Run one stage's tests: the first failure first, with its hint.
+
+    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
+    Exits 0 when the stage is done.
+    """
+    _check(kata, stage, integration, solutions, all_failures)
+
+
+def _check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> bool:
+    from kata.hints import SeenHints
+    from kata.learner import check_lines
+
+    target = _target(solutions, kata)
+    args = ("--integration",) if integration else ()
+    if stage is None:
+        stage, run = _first_open_stage(kata, target, args)
+    else:
+        run = _run(kata, [stage], f"checking {stage.name}", target=target, pytest_args=args)
+    result = run.stage(stage.name)
+    for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures):
+        _echo(line)
+    if not result.done or run.problem:
+        raise SystemExit(1)
+    return True
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.option("--no-run", is_flag=True, help="do not run the tests to find the hint for what fails")
+@click.option("--forget", is_flag=True, help="forget which of the stage's hints you have seen")
+@click.pass_obj
+def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forget: bool) -> None:
+    """Show the next hint for a stage, one more each time; NUMBER shows that hint.
+
+    The next hint is the first one you have not seen that helps with a failing test (the
+    stage's tests run first, unless --no-run). STAGE is 01, 1, 01_sync or sync; without it,
+    the first stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
+    """
+    from kata.hints import HintsError, SeenHints, load_hints
+    from kata.learner import hint_lines, pick_hint
+
+    seen = SeenHints(kata.root)
+    result = None
+    if stage is None:
+        if no_run:
+            stage = kata.stages[0]
+        else:
+            stage, run = _first_open_stage(kata)
+            result = run.stage(stage.name)
+    elif not no_run and number is None:
+        result = _run(kata, [stage], f"checking {stage.name}").stage(stage.name)
+    try:
+        hints = load_hints(stage)
+    except HintsError as error:
+        raise click.ClickException(str(error)) from None
+    if forget:
+        seen.forget(stage.name)
+        _echo(f"Forgot the hints you had seen for {stage.name}.")
+        if number is None:
+            return
+    if number is not None:
+        if number > len(hints):
+            raise click.ClickException(f"{stage.name} has {len(hints)} hints: ask for 1 to {len(hints)}.")
+        chosen = hints[number - 1]
+    else:
+        if result is not None and result.done:
+            _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
+        chosen, exhausted = pick_hint(hints, seen.seen(stage.name), result)
+        if chosen is None:
+            number_text = short_name(stage)
+            _echo(f"\nYou have seen all {len(hints)} hints for {stage.name}.")
+            _echo(f"Hint N again: kata hint {number_text} N.")
+            if (kata.root / "solutions" / stage.name).is_dir():
+                _echo(f"Still stuck? Compare with the reference: kata diff {number_text}")
+            return
+    before = seen.seen(stage.name)
+    seen.mark(stage.name, chosen.number)
+    _echo("")
+    for line in hint_lines(stage, hints, chosen, before):
+        _echo(line)
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.pass_obj
+def diff(kata: Kata, stage: Stage | None) -> None:
+    """Your stage against the reference solution, as a unified diff.
+
+    Coloured on a terminal, plain when piped (kata diff 01 > my.diff). STAGE is 01, 1,
+    01_sync or sync; without it, the first stage not done yet.
+    """
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): there is nothing to compare with.")
+    if stage is None:
+        stage, _ = _first_open_stage(kata)
+    mine, reference = stage.code_dir("stages") / PACKAGE, stage.code_dir("solutions") / PACKAGE
+    files = sorted(_package_files(mine) | _package_files(reference))
+    changed = 0
+    for name in files:
+        a, b = _read_lines(mine / name), _read_lines(reference / name)
+        lines = list(
+            difflib.unified_diff(a, b, f"stages/{stage.name}/{PACKAGE}/{name} (yours)", f"solutions/{stage.name}/{PACKAGE}/{name} (reference)")
+        )
+        changed += bool(lines)
+        for line in lines:
+            _echo(_colour_diff_line(line.rstrip("\n")))
+    if not changed:
+        click.echo(f"stages/{stage.name}/{PACKAGE} is the same as solutions/{stage.name}/{PACKAGE}.", err=True)
+
+
+def _package_files(package: Path) -> set[str]:
+    if not package.is_dir():
+        return set()
+    return {
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    return [line if line.endswith("\n") else line + "\n" for line in lines]
+
+
+def _colour_diff_line(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return click.style(line, bold=True)
+    if line.startswith("@@"):
+        return click.style(line, fg="cyan")
+    if line.startswith("+"):
+        return click.style(line, fg="green")
+    if line.startswith("-"):
+        return click.style(line, fg="red")
+    return line
+
+
+@main.command()
+@click.argument("stage", type=STAGE)
+@click.option("--ref", default="HEAD", show_default=True, help="the git commit to take the skeleton from")
+@click.option("--first", is_flag=True, help="take it from the repository's first commit (a student template's skeleton)")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+@click.pass_obj
+def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
+    """Put a stage's skeleton back: stages/NN_x/workit as git has it.
+
+    By default the files come from HEAD, your last commit: that undoes what you changed
+    since. If you committed your work, or in a repository made from the student template,
+    use --first (the untouched skeleton of the template's first commit) or --ref COMMIT.
+    Your current files are saved in .kata/backup/ first. Needs a git checkout. STAGE is 01,
+    1, 01_sync or sync.
+    """
+    root = kata.root
+    path = f"stages/{stage.name}/{PACKAGE}"
+
+    def git(*args: str, check: bool = True) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        if check and done.returncode != 0:
+            raise click.ClickException(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    try:
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True, timeout=60)
+    except OSError:
+        raise click.ClickException("kata reset needs git, and git is not installed.") from None
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        raise click.ClickException(
+            f"{root} is not a git checkout, so kata reset cannot know what the skeleton was. "
+            "Clone the kata with git (or copy stages/ from a fresh download) to get it back."
+        )
+    if first:
+        roots = git("rev-list", "--max-parents=0", "HEAD").split()
+        if not roots:
+            raise click.ClickException("This repository has no commits yet.")
+        ref = roots[-1]
+    if git("cat-file", "-t", f"{ref}:{path}", check=False).strip() != "tree":
+        raise click.ClickException(f"{ref} has no {path}: pick a commit that has this stage (--ref COMMIT).")
+    changed = [line for line in git("diff", "--name-only", ref, "--", path).splitlines() if line]
+    extra = [line for line in git("ls-files", "--others", "--exclude-standard", "--", path).splitlines() if line]
+    if not changed:
+        _echo(f"{path} already matches {ref}: nothing to reset.")
+        if ref == "HEAD":
+            _echo("If you committed your work, --first (the template's first commit) or --ref COMMIT go further back.")
+        return
+    _echo(f"kata reset {short_name(stage)} puts back {path} as it is in {ref}. These files change:")
+    for name in changed:
+        _echo(f"  {name}")
+    if not yes and not click.confirm("Replace them? (a copy of yours goes to .kata/backup/)", default=False):
+        _echo("Nothing changed.")
+        raise SystemExit(1)
+    backup = root / ".kata" / "backup" / f"{stage.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    for name in changed:
+        source = root / name
+        if source.is_file():
+            (backup / name).parent.mkdir(parents=True, exist_ok=True)
+            (backup / name).write_bytes(source.read_bytes())
+    git("checkout", ref, "--", path)
+    _echo(f"Done: {path} is the skeleton from {ref} again. Your version: {backup.relative_to(root)}/")
+    if extra:
+        _echo("Files you added are still there (git does not know them): " + ", ".join(extra))
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.option("--manual", is_flag=True, help="no file watching: press Enter to run the check again")
+@click.option("--poll", is_flag=True, help="look for changes by polling (for file systems without change events)")
+@integration_option
+@click.pass_obj
+def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration: bool) -> None:
+    """Run a stage's check again on every save under stages/NN_x (Ctrl-C stops).
+
+    File changes come from watchfiles. Where they do not arrive (some network drives,
+    containers, WSL on a Windows folder), use --poll, or --manual to press Enter instead.
+    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
+    """
+    try:
+        if stage is None:
+            stage, _ = _first_open_stage(kata)
+        _watch(kata, stage, manual, poll, integration)
+    except KeyboardInterrupt:
+        _echo("\nStopped watching.")
+
+
+def _check_once(kata: Kata, stage: Stage, integration: bool) -> None:
+    try:
+        _check(kata, stage, integration, False, False)
+    except SystemExit:
+        pass
+
+
+def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool) -> None:
+    directory = kata.root / "stages" / stage.name
+    _check_once(kata, stage, integration)
+    if manual:
+        while True:
+            _echo(f"\nPress Enter to check {stage.name} again (Ctrl-C stops).")
+            try:
+                input()
+            except EOFError:
+                _echo("Stopped watching.")
+                return
+            _check_once(kata, stage, integration)
+    import watchfiles
+
+    class Sources(watchfiles.DefaultFilter):
+        def __call__(self, change: watchfiles.Change, path: str) -> bool:
+            return super().__call__(change, path) and not path.endswith((".pyc", "~", ".swp", ".tmp"))
+
+    _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
+    for changes in watchfiles.watch(directory, watch_filter=Sources(), force_polling=poll or None, raise_interrupt=True):
+        names = sorted({Path(path).relative_to(kata.root).as_posix() for _, path in changes if Path(path).is_relative_to(kata.root)})
+        _echo(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(names) or 'files'}")
+        _check_once(kata, stage, integration)
+        _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
+
+
+# --- instructors -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="write the result here (GitHub Classroom's runner format)")
+@click.option("--timeout", "time_limit", type=float, default=600, show_default=True, help="stop the whole run after this many seconds; unfinished tests grade as errors")
+@integration_option
+@solutions_option
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="points per stage (default: kata/grading.toml)")
+@click.option("--pytest-args", default="", help="more pytest arguments, as one string (e.g. '--timeout 5')")
+@click.pass_obj
+def grade(
+    kata: Kata,
+    stages: tuple[Stage, ...],
+    json_path: Path | None,
+    time_limit: float,
+    integration: bool,
+    solutions: bool,
+    weights: Path | None,
+    pytest_args: str,
+) -> None:
+    """Grade the stages with partial credit: each passing test earns its share of its stage's points.
+
+    Prints a score table; --json FILE writes the result in GitHub Classroom's runner format
+    (documented in the README and kata/grading.py). A test that hangs is stopped by
+    pytest-timeout and fails; a run that outlives --timeout is stopped and its unfinished
+    tests grade as errors. Exits 0 only when everything passes.
+    """
+    from kata.grading import GradingError, check_weights, grade as grade_run, load_config, stage_scores, weights_path, write_json
+
+    target = _target(solutions, kata)
+    path = weights or weights_path(kata.root)
+    try:
+        config = load_config(path)
+        check_weights(config, kata.stages, path)
+    except GradingError as error:
+        raise click.ClickException(str(error)) from None
+    chosen = list(stages) or kata.stages
+    args = shlex.split(pytest_args) + (["--integration"] if integration else [])
+    run = _run(kata, chosen, "grading", target=target, pytest_args=args, time_limit=time_limit)
+    result = grade_run(kata.root, run, config)
+    if json_path is not None:
+        write_json(result, json_path)
+    _echo("")
+    _echo(f"  {'stage':<14}{'tests':>6}{'passed':>8}{'points':>16}")
+    total, maximum = 0.0, 0.0
+    for stage_name, count, passed, score, max_score in stage_scores(result, run.stages):
+        total, maximum = total + score, maximum + max_score
+        _echo(f"  {stage_name:<14}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
+    _echo(f"  {'total':<14}{'':>6}{'':>8}{f'{total:.2f} / {maximum:g}':>16}")
+    errors = [test for test in result["tests"] if test["status"] == "error"]
+    if errors:
+        _echo("")
+        _echo(click.style(f"{len(errors)} test(s) could not run:", fg="yellow"))
+        grouped: dict[tuple[str, str], int] = {}
+        for test in errors:
+            key = (test["filename"] or test["name"], test["message"].splitlines()[0] if test["message"] else "")
+            grouped[key] = grouped.get(key, 0) + 1
+        for (where, why), count in list(grouped.items())[:10]:
+            _echo(f"  {where} ({count}): {why}")
+    _echo(f"\nstatus: {result['status']}" + (f" (written to {json_path})" if json_path else ""))
+    if result["status"] != "pass":
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--check", "check_only", is_flag=True, help="do not write: exit 1 if the workflow file is not up to date")
+@click.option("--partial-credit", is_flag=True, help="grade with `kata grade` (points per test) instead of the command grader (all or nothing per stage)")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="where to write it; - for stdout (default: .github/workflows/classroom.yml)")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="points per stage (default: kata/grading.toml)")
+@click.pass_obj
+def workflow(kata: Kata, check_only: bool, partial_credit: bool, output: Path | None, weights: Path | None) -> None:
+    """Write GitHub Classroom's autograding workflow from kata/grading.toml.
+
+    One graded step per stage on disk, with the stage's points; after changing the weights
+    or adding a stage, run it again and commit the result.
+    """
+    from kata.grading import GradingError, check_weights, load_config, weights_path
+    from kata.workflow import WORKFLOW_PATH, render
+
+    path = weights or weights_path(kata.root)
+    try:
+        config = load_config(path)
+        check_weights(config, kata.stages, path)
+    except GradingError as error:
+        raise click.ClickException(str(error)) from None
+    text = render(kata.stages, config, partial_credit)
+    if output is not None and str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    target = output or kata.root / WORKFLOW_PATH
+    if check_only:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{target} is not what kata/grading.toml gives: run `python -m kata workflow` and commit it.")
+        _echo(f"{target} is up to date.")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    _echo(f"wrote {target}")
+
+
+@main.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--without-solutions/--with-solutions", default=True, show_default=True, help="leave out solutions/ and what needs it")
+@click.option("--git", is_flag=True, help="also `git init` the template and commit it (its first commit is the skeleton `kata reset --first` restores)")
+@click.pass_obj
+def export_command(kata: Kata, directory: Path, without_solutions: bool, git: bool) -> None:
+    """Write a student template of the kata to DIRECTORY (new or empty).
+
+    Without solutions/ (the default): also without the maintainers' self-check, its CI and
+    the finished app's launchers; the README, Makefile and conftest.py are the learners'
+    versions. Push the directory to a new repository and mark it a template for GitHub
+    Classroom: its .github/workflows/classroom.yml grades every push.
+    """
+    from kata.export import ExportError, export, left_out
+
+    try:
+        written = export(kata.root, directory, without_solutions, git)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    kind = "student template (no solutions/)" if without_solutions else "copy, solutions included"
+    _echo(f"wrote {len(written)} files to {directory}: a {kind}.")
+    new = left_out(kata.root, without_solutions)
+    if new:
+        shown = ", ".join(new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
+        _echo(click.style(f"Left out {len(new)} file(s) git does not track yet (commit them to export them): ", fg="yellow") + shown)
+    _echo(f"Try it: cd {directory} && make test")
+
+
+# --- maintainers -------------------------------------------------------------------------
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def selfcheck(pytest_args: tuple[str, ...]) -> None:
+@click.pass_obj
+def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     """Maintainers: prove every solution passes and every skeleton fails for the right reason.
 
     Extra arguments go to both pytest runs, e.g. `kata selfcheck --integration`.
     """
+    from kata.selfcheck import format_table, hints_problems, run_selfcheck
+
+    root = kata.root
+    if not (root / "solutions").is_dir():
+        raise click.ClickException("The self-check compares stages/ with solutions/, and this copy has no solutions/ (a student template).")
     started = time.monotonic()
-    verdicts, problems = run_selfcheck(ROOT, list(pytest_args))
+    verdicts, problems = run_selfcheck(root, list(pytest_args))
+    problems += hints_problems(root)
     click.echo(format_table(verdicts))
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]

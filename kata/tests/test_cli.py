@@ -1,0 +1,320 @@
+"""The learner commands, run against temporary copies of the kata: the untouched skeleton,
+and a fully solved copy (solutions/NN_x/workit copied over stages/NN_x/workit).
+
+Each copy is made once per module; the commands spawn pytest in it, as a learner's would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kata.cli import main
+from kata.layout import all_stages
+from kata.project import KataError, find_root, resolve_stage
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ["stages", "solutions", "kata", "conftest.py", "pyproject.toml", "README.md", "Makefile", "constraints.txt", ".gitignore"]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "tests", ".kata")
+
+
+def copy_kata(destination: Path, solved: bool = False) -> Path:
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            # kata/tests is the machinery's own tests: not needed, and not a stage's tests
+            ignore = IGNORED if name == "kata" else shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+            shutil.copytree(source, destination / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, destination / name)
+    if solved:
+        for stage in all_stages(destination):
+            target = destination / "stages" / stage.name / "workit"
+            shutil.rmtree(target)
+            shutil.copytree(destination / "solutions" / stage.name / "workit", target)
+    return destination
+
+
+@pytest.fixture(autouse=True)
+def learner_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KATA_INTEGRATION", "KATA_TARGET", "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def skeleton(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_kata(tmp_path_factory.mktemp("skeleton"))
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_kata(tmp_path_factory.mktemp("solved"), solved=True)
+
+
+def kata(root: Path, *args: str, input: str | None = None, color: bool = False) -> Result:
+    return CliRunner().invoke(main, ["--root", str(root), *args], input=input, color=color)
+
+
+def stage_names() -> list[str]:
+    return [stage.name for stage in all_stages(ROOT)]
+
+
+def row(output: str, stage: str) -> str:
+    """The status table's line for a stage."""
+    return next(line for line in output.splitlines() if line.startswith(f"  {stage} "))
+
+
+# --- finding the kata and its stages ------------------------------------------------------
+
+
+def test_the_kata_is_found_from_any_directory_inside_it(skeleton: Path) -> None:
+    assert find_root(skeleton / "stages" / "02_redis" / "workit") == skeleton.resolve()
+    assert find_root(ROOT / "kata") == ROOT
+
+
+@pytest.mark.parametrize("text", ["03", "3", "03_worker", "worker", "WORKER", "stages/03_worker/"])
+def test_a_stage_can_be_named_many_ways(text: str) -> None:
+    assert resolve_stage(ROOT, text).name == "03_worker"
+
+
+def test_a_bad_stage_lists_the_valid_ones(skeleton: Path) -> None:
+    with pytest.raises(KataError, match="There is no stage '9'. The stages are: 01_sync, 02_redis"):
+        resolve_stage(ROOT, "9")
+    result = kata(skeleton, "check", "nope")
+    assert result.exit_code == 2 and "There is no stage 'nope'" in result.output and "01_sync" in result.output
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def test_status_on_the_skeleton_shows_every_stage_the_next_step_and_the_todos(skeleton: Path) -> None:
+    """Run as a learner would: `python -m kata` from inside the copy, no --root."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kata"], cwd=skeleton / "stages" / "01_sync", capture_output=True, text=True, timeout=120
+    )
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    for name in stage_names():
+        assert name in out
+    assert "to do" in row(out, "01_sync") and "<- next" in row(out, "01_sync")
+    assert "to do" in row(out, "02_redis") and "<- next" not in row(out, "02_redis")
+    assert "Next: stage 01_sync" in out and "kata check 01" in out and "pytest stages/01_sync" in out
+    assert "stages/01_sync/workit/notifier.py" in out and "to write" in out
+    assert "\x1b[" not in out, "no colour codes when the output is not a terminal"
+
+
+def test_status_on_a_solved_copy_says_all_done_and_exits_0(solved: Path) -> None:
+    result = kata(solved, "status")
+    assert result.exit_code == 0, result.output
+    assert f"All {len(stage_names())} stages done" in result.output
+    for name in stage_names():
+        assert "done" in row(result.output, name) and "to do" not in row(result.output, name)
+    assert "to write" not in result.output
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+def test_check_starts_at_the_first_stage_not_done_and_shows_its_first_failure_and_hint(skeleton: Path) -> None:
+    result = kata(skeleton, "check")
+    out = result.output
+    assert result.exit_code == 1
+    assert "of 26 tests pass" in out or "tests pass" in out
+    assert "First failure: tests/test_giphy.py::" in out, "the hints say: start with test_giphy.py"
+    assert "not written yet: Step 01_sync: write fetch_gif_url()" in out
+    assert "in   stages/01_sync/workit/giphy.py:" in out
+    assert "Hint 1 of 6" in out and "Start with `fetch_gif_url`" in out
+    assert "Also failing" in out and "kata check 01 --all" in out
+    assert (skeleton / ".kata" / "hints-seen.json").is_file()
+
+
+def test_check_on_a_solved_stage_says_done_and_what_comes_next(solved: Path) -> None:
+    result = kata(solved, "check", "redis")
+    assert result.exit_code == 0, result.output
+    assert "pass. Stage done!" in result.output and "Next: stage 03_worker" in result.output
+
+
+# --- hint ---------------------------------------------------------------------------------
+
+
+def test_hints_come_one_more_each_time_and_by_number(skeleton: Path) -> None:
+    (skeleton / ".kata" / "hints-seen.json").unlink(missing_ok=True)
+    first = kata(skeleton, "hint", "02", "--no-run")
+    second = kata(skeleton, "hint", "02", "--no-run")
+    again = kata(skeleton, "hint", "redis", "1")
+    assert "Hint 1 of 6 for 02_redis" in first.output and "Go file by file" in first.output
+    assert "Hint 2 of 6 for 02_redis" in second.output and "Seen: 1, 2." in second.output
+    assert "Hint 1 of 6 for 02_redis" in again.output
+    for _ in range(4):
+        kata(skeleton, "hint", "02", "--no-run")
+    done = kata(skeleton, "hint", "02", "--no-run")
+    assert done.exit_code == 0 and "You have seen all 6 hints for 02_redis" in done.output and "kata diff 02" in done.output
+    too_far = kata(skeleton, "hint", "02", "9")
+    assert too_far.exit_code == 1 and "02_redis has 6 hints: ask for 1 to 6" in too_far.output
+
+
+def test_hints_for_the_failing_tests_come_first(tmp_path: Path) -> None:
+    partly = copy_kata(tmp_path / "partly")
+    giphy = "stages/01_sync/workit/giphy.py"
+    shutil.copy2(partly / giphy.replace("stages", "solutions"), partly / giphy)
+    result = kata(partly, "hint", "01")
+    assert result.exit_code == 0, result.output
+    assert "Hint 4 of 6 for 01_sync" in result.output, "test_giphy.py passes: hint 4 is the first for what fails"
+
+
+# --- diff ---------------------------------------------------------------------------------
+
+
+def test_diff_compares_with_the_solution_plain_when_piped_coloured_on_request(skeleton: Path, solved: Path) -> None:
+    plain = kata(skeleton, "diff", "01")
+    assert plain.exit_code == 0
+    assert "--- stages/01_sync/workit/giphy.py (yours)" in plain.output
+    assert "+++ solutions/01_sync/workit/giphy.py (reference)" in plain.output
+    assert any(line.startswith("-    raise NotImplementedError(") for line in plain.output.splitlines())
+    assert "\x1b[" not in plain.output
+    coloured = kata(skeleton, "--color", "diff", "01", color=True)
+    assert "\x1b[32m+" in coloured.output and "\x1b[31m-" in coloured.output
+    same = kata(solved, "diff", "01")
+    assert same.exit_code == 0 and "is the same as solutions/01_sync/workit" in same.output
+
+
+# --- reset --------------------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> str:
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    return subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def test_reset_puts_the_skeleton_back_after_asking(tmp_path: Path) -> None:
+    root = copy_kata(tmp_path / "kata")
+    outside = kata(root, "reset", "01", "--yes")
+    assert outside.exit_code == 1 and "is not a git checkout" in outside.output
+    git(root, "init", "-q")
+    git(root, "add", "stages", "conftest.py", "pyproject.toml")
+    git(root, "commit", "-q", "-m", "template")
+    giphy = root / "stages" / "01_sync" / "workit" / "giphy.py"
+    skeleton_text = giphy.read_text()
+    giphy.write_text("# my work\n")
+    refused = kata(root, "reset", "01", input="n\n")
+    assert refused.exit_code == 1 and "stages/01_sync/workit/giphy.py" in refused.output
+    assert giphy.read_text() == "# my work\n"
+    accepted = kata(root, "reset", "sync", input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert giphy.read_text() == skeleton_text
+    backups = list((root / ".kata" / "backup").glob("01_sync-*/stages/01_sync/workit/giphy.py"))
+    assert [b.read_text() for b in backups] == ["# my work\n"]
+    # committed work: HEAD has it; --first goes back to the template's first commit
+    giphy.write_text("# committed work\n")
+    git(root, "commit", "-q", "-am", "my work")
+    assert "already matches HEAD" in kata(root, "reset", "01", "--yes").output
+    first = kata(root, "reset", "01", "--first", "--yes")
+    assert first.exit_code == 0 and giphy.read_text() == skeleton_text
+
+
+# --- watch --------------------------------------------------------------------------------
+
+
+def test_watch_manual_waits_for_enter_and_stops_at_end_of_input(solved: Path) -> None:
+    result = kata(solved, "watch", "02", "--manual", input="")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Stage done!") == 1
+    assert "Press Enter to check 02_redis again" in result.output and result.output.rstrip().endswith("Stopped watching.")
+
+
+def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kata", "watch", "01"],
+        cwd=solved, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    seen: list[str] = []
+
+    def read_until(text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"no {text!r} in:\n{''.join(seen)}")
+
+    changed = threading.Event()
+
+    def save_until_seen() -> None:  # the watcher starts just after it says so: save until it sees
+        views = solved / "stages" / "01_sync" / "workit" / "views.py"
+        while not changed.wait(0.3):
+            views.write_text(views.read_text())
+
+    try:
+        read_until("Watching stages/01_sync for changes")
+        saver = threading.Thread(target=save_until_seen, daemon=True)
+        saver.start()
+        read_until("changed: stages/01_sync/workit/views.py")
+        changed.set()
+        read_until("Watching stages/01_sync for changes")
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        changed.set()
+        if process.poll() is None:
+            process.kill()
+    output = "".join(seen) + rest
+    assert output.count("Stage done!") == 2
+    assert process.returncode == 0 and "Stopped watching." in rest and "Traceback" not in output
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, skeleton: Path) -> Path:
+    destination = tmp_path_factory.mktemp("exported") / "template"
+    result = kata(skeleton, "export", str(destination), "--without-solutions")
+    assert result.exit_code == 0, result.output
+    return destination
+
+
+def test_export_leaves_out_solutions_and_what_needs_them(template: Path) -> None:
+    assert not (template / "solutions").exists() and not (template / "kata" / "tests").exists()
+    assert (template / "stages" / "01_sync" / "hints.toml").is_file()
+    assert (template / "kata" / "cli.py").is_file()
+    readme = (template / "README.md").read_text()
+    assert "## For learners" in readme and "kata status" in readme
+    assert "For maintainers" not in readme and "For instructors" not in readme
+    assert "--solutions" not in readme and "solutions/" not in readme and "kata diff" not in readme
+    assert "--solutions" not in (template / "stages" / "01_sync" / "README.md").read_text()
+    assert "kata status" in (template / "Makefile").read_text() and "selfcheck" not in (template / "Makefile").read_text()
+
+
+def test_in_the_template_status_works_and_solutions_are_a_clear_error(template: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "kata", "status"], cwd=template, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Next: stage 01_sync" in done.stdout, done.stdout + done.stderr
+    asked = subprocess.run(
+        [sys.executable, "-m", "pytest", "stages/01_sync", "--solutions", "-q", "-p", "no:cacheprovider"],
+        cwd=template, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert asked.returncode == 4, asked.stdout + asked.stderr
+    assert "student template: it has no solutions/" in asked.stderr and "Traceback" not in asked.stderr
+    for command in (["diff", "01"], ["selfcheck"], ["status", "--solutions"]):
+        result = kata(template, *command)
+        assert result.exit_code == 1 and "no solutions/" in result.output, (command, result.output)
+
+
+def test_export_refuses_a_directory_that_is_not_empty(skeleton: Path, tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("")
+    result = kata(skeleton, "export", str(tmp_path / "full"))
+    assert result.exit_code == 1 and "is not empty" in result.output
