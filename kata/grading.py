@@ -1,0 +1,264 @@
+"""`kata grade`: per-test partial credit in GitHub Classroom's runner format.
+
+The result (written by `kata grade --json FILE`) is what Classroom's grading reporter reads
+from a runner, with exercism's test-runner results (v3) as the model for each test:
+
+    {"version": 1, "status": "pass" | "fail" | "error", "max_score": 100,
+     "tests": [{"name", "status", "score", "max_score", "message", "output",
+                "test_code", "filename", "line_no", "duration"}, ...]}
+
+- A stage's points (kata/grading.toml) are split evenly over its tests, rounded to
+  hundredths so that the tests of a stage add up to exactly its points.
+- `status` of a test: "pass"; "fail" (an assertion, an exception from the code, a skip, a
+  test stopped by pytest-timeout); "error" (the test could not run: its file does not
+  import, the run was stopped by the overall time limit or crashed, or the machine lacks a
+  service the test needs). Only a "pass" scores.
+- `status` of the result: "error" if any test is "error", else "fail" if any is "fail",
+  else "pass". `message` (top level) says why, when the status is "error".
+- `duration` is in seconds; `output` is what the test printed, when it failed (at most 500
+  characters, like exercism); `message` is the failure (at most 2000 characters).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kata.layout import Stage
+from kata.runner import BrokenFile, StageResult, TestResult, TestRun
+from kata.teaching import environment_problem, explain_broken
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+WEIGHTS_FILE = Path("kata") / "grading.toml"
+MESSAGE_LIMIT = 2000
+
+
+class GradingError(ValueError):
+    """The weights file does not fit the stages on disk."""
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    weights: dict[str, float]
+    python: str = "3.12"
+    timeout_minutes: int = 5
+    integration: bool = False
+
+
+def weights_path(root: Path) -> Path:
+    return root / WEIGHTS_FILE
+
+
+def load_config(path: Path) -> GradingConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GradingError(f"{path} is missing: it gives each stage its points ([weights] 01_sync = 25 ...)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise GradingError(f"{path} is not valid TOML: {error}") from None
+    weights = data.get("weights")
+    if not isinstance(weights, dict) or not weights:
+        raise GradingError(f"{path} has no [weights] table (01_sync = 25, ...)")
+    for stage, points in weights.items():
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+            raise GradingError(f"{path}: the weight of {stage} is {points!r}; it must be a positive number")
+    classroom = data.get("classroom", {})
+    return GradingConfig(
+        weights={stage: float(points) for stage, points in weights.items()},
+        python=str(classroom.get("python", "3.12")),
+        timeout_minutes=int(classroom.get("timeout_minutes", 5)),
+        integration=bool(classroom.get("integration", False)),
+    )
+
+
+def check_weights(config: GradingConfig, stages: list[Stage], path: Path) -> None:
+    """Every stage on disk has a weight and every weight a stage, or a GradingError."""
+    on_disk = [stage.name for stage in stages]
+    missing = [name for name in on_disk if name not in config.weights]
+    unknown = [name for name in config.weights if name not in on_disk]
+    problems = []
+    if missing:
+        problems.append(f"no weight for {', '.join(missing)}")
+    if unknown:
+        problems.append(f"weights for stages that do not exist: {', '.join(unknown)}")
+    if problems:
+        raise GradingError(f"{path} does not match the stages on disk ({', '.join(on_disk)}): {'; '.join(problems)}")
+
+
+def split_points(points: float, count: int) -> list[float]:
+    """`points` over `count` tests in hundredths, summing exactly (largest remainder first)."""
+    if count <= 0:
+        return []
+    cents = round(points * 100)
+    share, extra = divmod(cents, count)
+    return [(share + (1 if index < extra else 0)) / 100 for index in range(count)]
+
+
+# --- tests that pytest could not collect: how many were there? ---------------------------
+
+
+def _literal_length(node: ast.expr, constants: dict[str, ast.expr]) -> int:
+    if isinstance(node, ast.Name) and node.id in constants:
+        node = constants[node.id]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return max(1, len(node.elts))
+    return 1
+
+
+def static_tests(path: Path) -> list[tuple[str, int]]:
+    """(name, line) of each test a file defines, parametrised cases counted, read without
+    importing it: a file that does not import still stands for its tests in the grade."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    constants = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.name.startswith("test"):
+            continue
+        cases = 1
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize":
+                if len(decorator.args) >= 2:
+                    cases *= _literal_length(decorator.args[1], constants)
+        found += [(node.name if cases == 1 else f"{node.name}[#{n}]", node.lineno) for n in range(1, cases + 1)]
+    return found
+
+
+# --- the grade ---------------------------------------------------------------------------
+
+
+@dataclass
+class Graded:
+    """One entry of the result, before points are given out."""
+
+    name: str
+    status: str
+    message: str = ""
+    output: str = ""
+    test_code: str = ""
+    filename: str = ""
+    line_no: int = 0
+    duration: float = 0.0
+
+
+def _graded_test(test: TestResult, run: TestRun) -> Graded:
+    status, message = "pass", ""
+    if not test.passed:
+        env = environment_problem(test)
+        if test.status == "not run" or env is not None:
+            status = "error"
+            message = f"environment problem: {env.headline}. {env.fix}".strip() if env else test.message
+        else:
+            status = "fail"
+            kind = test.exception[0] if test.exception else ""
+            message = test.message if kind in ("AssertionError", "") else f"{kind}: {test.message}"
+            if test.status == "skipped":
+                message = f"skipped: {test.message}"
+            if test.where:
+                message += f"\n(at {test.where})"
+    return Graded(
+        name=f"{test.stage}/{test.name}",
+        status=status,
+        message=message.strip()[:MESSAGE_LIMIT],
+        output=test.output if status != "pass" else "",
+        test_code=test.test_code,
+        filename=test.filename,
+        line_no=test.line_no,
+        duration=round(test.duration, 3),
+    )
+
+
+def _graded_broken(root: Path, broken: BrokenFile) -> list[Graded]:
+    path = root / broken.nodeid
+    why = explain_broken(broken.message).headline
+    message = f"{why}\nNone of this file's tests could run."[:MESSAGE_LIMIT]
+    tests = static_tests(path) or [(f"(all tests of {path.name})", 1)]
+    return [
+        Graded(f"{broken.stage}/{broken.name}::{name}", "error", message, filename=broken.nodeid, line_no=line)
+        for name, line in tests
+    ]
+
+
+def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
+    """The Classroom runner result for a finished run."""
+    tests: list[dict[str, Any]] = []
+    for result in run.stages:
+        entries = [_graded_test(test, run) for test in result.tests]
+        for broken in result.broken:
+            entries += _graded_broken(root, broken)
+        weight = config.weights.get(result.stage, 0.0)
+        if not entries:
+            entries = [Graded(f"{result.stage}", "error", run.problem or "no tests were collected for this stage")]
+        for entry, points in zip(entries, split_points(weight, len(entries))):
+            tests.append(
+                {
+                    "name": entry.name,
+                    "status": entry.status,
+                    "score": points if entry.status == "pass" else 0,
+                    "max_score": points,
+                    "message": entry.message,
+                    "output": entry.output,
+                    "test_code": entry.test_code,
+                    "filename": entry.filename,
+                    "line_no": entry.line_no,
+                    "duration": entry.duration,
+                }
+            )
+    statuses = {test["status"] for test in tests}
+    status = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
+    result: dict[str, Any] = {
+        "version": 1,
+        "status": status,
+        "max_score": _number(sum(config.weights.get(r.stage, 0.0) for r in run.stages)),
+        "tests": tests,
+    }
+    if status == "error":
+        errors = [t for t in tests if t["status"] == "error"]
+        result["message"] = run.problem or f"{len(errors)} test(s) could not run: {errors[0]['message'].splitlines()[0]}"
+    return result
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def score_of(result: dict[str, Any]) -> float:
+    return round(sum(test["score"] for test in result["tests"]), 2)
+
+
+def stage_scores(result: dict[str, Any], stages: list[StageResult]) -> list[tuple[str, int, int, float, float]]:
+    """(stage, tests, passed, score, max) for the table."""
+    rows = []
+    for stage in stages:
+        mine = [t for t in result["tests"] if t["name"].split("/", 1)[0] == stage.stage]
+        rows.append(
+            (
+                stage.stage,
+                len(mine),
+                sum(t["status"] == "pass" for t in mine),
+                round(sum(t["score"] for t in mine), 2),
+                round(sum(t["max_score"] for t in mine), 2),
+            )
+        )
+    return rows
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

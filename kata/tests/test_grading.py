@@ -1,0 +1,269 @@
+"""`kata grade` (Classroom's runner format, partial credit, golden output), hangs and crashes,
+and the Classroom and CI workflows."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kata.cli import main
+from kata.grading import GradingConfig, GradingError, check_weights, load_config, split_points, static_tests, weights_path
+from kata.layout import Stage, all_stages
+from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("KATA_UPDATE_GOLDEN") == "1"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def make_tree(root: Path, stages: dict[str, tuple[str, dict[str, str]]], weights: dict[str, float]) -> Path:
+    """A small kata: stages/NAME/workit/__init__.py and stages/NAME/tests/*.py, and weights."""
+    write(root / "conftest.py", 'pytest_plugins = ["kata.plugin"]\n')
+    write(
+        root / "pytest.ini",
+        "[pytest]\naddopts = --import-mode=importlib\ntimeout = 20\nmarkers =\n    given: g\n    integration: i\n",
+    )
+    for name, (code, tests) in stages.items():
+        write(root / "stages" / name / "workit" / "__init__.py", code)
+        for filename, text in tests.items():
+            write(root / "stages" / name / "tests" / filename, text)
+    write(root / "weights.toml", "[weights]\n" + "".join(f"{name} = {points}\n" for name, points in weights.items()))
+    return root / "weights.toml"
+
+
+def grade(root: Path, *args: str, clean_env: pytest.MonkeyPatch) -> tuple[int, str, dict[str, Any]]:
+    clean_env.delenv("KATA_INTEGRATION", raising=False)
+    out = root / "grade.json"
+    result = CliRunner().invoke(main, ["--root", str(root), "grade", "--weights", str(root / "weights.toml"), "--json", str(out), *args])
+    assert out.exists(), result.output
+    return result.exit_code, result.output, json.loads(out.read_text())
+
+
+ANSWER_TESTS = '''
+import pytest
+from workit import answer, shout
+
+
+def test_answer():
+    result = answer()
+    assert result == 42, f"answer() gave {result}; expected 42"
+
+
+def test_shout():
+    print("shouting now")
+    assert shout("hi") == "HI!", "shout('hi') should add an exclamation mark"
+
+
+@pytest.mark.given
+def test_answer_is_callable():
+    assert callable(answer)
+
+
+@pytest.mark.parametrize("word", ["a", "b"])
+def test_shout_upper(word):
+    assert shout(word).startswith(word.upper())
+'''
+
+BROKEN_TESTS = '''
+import pytest
+from workit.missing import thing
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_thing(n):
+    assert thing(n)
+
+
+def test_more():
+    pass
+'''
+
+FINE_TESTS = '''
+from workit import todo
+
+
+def test_todo():
+    todo()
+
+
+def test_nothing_to_do():
+    pass
+'''
+
+
+def normalised(result: dict[str, Any]) -> dict[str, Any]:
+    for test in result["tests"]:
+        test["duration"] = 0.0
+    return result
+
+
+def test_grade_gives_partial_credit_in_the_classroom_runner_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(
+        tmp_path,
+        {
+            "01_answer": ("def answer():\n    return 41\n\n\ndef shout(text):\n    return text.upper()\n", {"test_answer.py": ANSWER_TESTS}),
+            "02_broken": (
+                'def todo():\n    raise NotImplementedError("Step 02_broken: write todo()")\n',
+                {"test_broken.py": BROKEN_TESTS, "test_fine.py": FINE_TESTS},
+            ),
+        },
+        {"01_answer": 10, "02_broken": 5},
+    )
+    code, output, result = grade(tmp_path, clean_env=monkeypatch)
+    golden = GOLDEN / "grade.json"
+    if UPDATE_GOLDEN:
+        golden.write_text(json.dumps(normalised(result), indent=2) + "\n")
+    assert normalised(result) == json.loads(golden.read_text()), "the result changed: KATA_UPDATE_GOLDEN=1 rewrites the golden file"
+    assert code == 1
+    assert "6.00 / 10" in output and "0.84 / 5" in output and "6.84 / 15" in output, output
+    assert "4 test(s) could not run" in output
+
+
+def test_a_passing_kata_scores_full_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(
+        tmp_path,
+        {"01_answer": ("def answer():\n    return 42\n\n\ndef shout(text):\n    return text.upper() + '!'\n", {"test_answer.py": ANSWER_TESTS})},
+        {"01_answer": 10},
+    )
+    code, output, result = grade(tmp_path, clean_env=monkeypatch)
+    assert (code, result["status"], result["max_score"]) == (0, "pass", 10)
+    assert sum(test["score"] for test in result["tests"]) == pytest.approx(10)
+    assert [test["max_score"] for test in result["tests"]] == [2.0] * 5
+
+
+HANGS = "def answer():\n    while True:\n        pass\n"
+CRASHES = "import os\n\n\ndef answer():\n    os._exit(3)\n"
+SIMPLE_TESTS = "from workit import answer\n\n\ndef test_answer():\n    assert answer() == 42\n\n\ndef test_later():\n    pass\n"
+
+
+def test_a_hanging_test_fails_with_a_message_and_a_crash_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(
+        tmp_path,
+        {"01_hang": (HANGS, {"test_it.py": SIMPLE_TESTS}), "02_crash": (CRASHES, {"test_it.py": SIMPLE_TESTS})},
+        {"01_hang": 1, "02_crash": 1},
+    )
+    code, _, result = grade(tmp_path, "--pytest-args", "--timeout 1", clean_env=monkeypatch)
+    by_name = {test["name"]: test for test in result["tests"]}
+    hung = by_name["01_hang/tests/test_it.py::test_answer"]
+    assert hung["status"] == "fail" and "Timeout (>1.0s)" in hung["message"], hung
+    assert by_name["01_hang/tests/test_it.py::test_later"]["status"] == "pass"
+    crashed = by_name["02_crash/tests/test_it.py::test_answer"]
+    assert crashed["status"] == "error" and "pytest stopped while this test ran (exit code 3)" in crashed["message"]
+    assert by_name["02_crash/tests/test_it.py::test_later"]["status"] == "error"
+    assert (code, result["status"]) == (1, "error") and "exit" in result["message"]
+
+
+def test_a_run_that_outlives_the_time_limit_is_stopped_and_graded_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(tmp_path, {"01_hang": (HANGS, {"test_it.py": SIMPLE_TESTS})}, {"01_hang": 4})
+    code, output, result = grade(tmp_path, "--timeout", "1.5", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    assert (code, result["status"]) == (1, "error")
+    assert result["message"] == "the tests did not finish within 1.5 s and were stopped"
+    statuses = {test["name"].split("::")[1]: (test["status"], test["message"]) for test in result["tests"]}
+    assert statuses["test_answer"][0] == "error" and "stopped after" in statuses["test_answer"][1]
+    assert statuses["test_later"][0] == "error"
+    assert all(test["score"] == 0 for test in result["tests"])
+
+
+def test_points_are_split_in_hundredths_that_add_up() -> None:
+    assert split_points(25, 26) == [0.97] * 4 + [0.96] * 22
+    assert round(sum(split_points(25, 26)), 2) == 25
+    assert split_points(10, 4) == [2.5] * 4 and split_points(5, 0) == []
+
+
+def test_tests_of_a_file_that_does_not_import_are_counted_from_its_source(tmp_path: Path) -> None:
+    write(tmp_path / "test_x.py", "import pytest\nCASES = [1, 2]\n\n@pytest.mark.parametrize('a', CASES)\n"
+          "@pytest.mark.parametrize('b', ['x', 'y', 'z'])\ndef test_grid(a, b):\n    pass\n\ndef test_one():\n    pass\n\ndef helper():\n    pass\n")
+    names = static_tests(tmp_path / "test_x.py")
+    assert len(names) == 7 and names[0] == ("test_grid[#1]", 6) and names[-1] == ("test_one", 9)
+
+
+def test_the_weights_match_the_stages_on_disk() -> None:
+    path = weights_path(ROOT)
+    config = load_config(path)
+    check_weights(config, all_stages(ROOT), path)
+    with pytest.raises(GradingError, match="no weight for 09_new"):
+        check_weights(config, all_stages(ROOT) + [Stage(ROOT, "09_new")], path)
+    with pytest.raises(GradingError, match="weights for stages that do not exist: 01_sync"):
+        check_weights(config, [s for s in all_stages(ROOT) if s.name != "01_sync"], path)
+
+
+def test_the_committed_classroom_workflow_is_the_one_the_weights_give() -> None:
+    config = load_config(weights_path(ROOT))
+    committed = (ROOT / WORKFLOW_PATH).read_text()
+    assert committed == render(all_stages(ROOT), config), "run `python -m kata workflow` and commit the result"
+
+
+def steps_of(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    assert list(workflow["jobs"]) == ["run-autograding-tests"], "GitHub Classroom wants exactly this one job"
+    return list(workflow["jobs"]["run-autograding-tests"]["steps"])
+
+
+def test_the_classroom_workflow_grades_each_stage_on_disk_with_its_points() -> None:
+    config = load_config(weights_path(ROOT))
+    workflow = yaml.safe_load((ROOT / WORKFLOW_PATH).read_text())
+    assert workflow["name"] == "Autograding Tests"
+    assert "push" in workflow["on"]
+    steps = steps_of(workflow)
+    graders = [step for step in steps if step.get("uses") == COMMAND_GRADER]
+    stages = all_stages(ROOT)
+    assert [step["with"]["test-name"] for step in graders] == [stage.name for stage in stages]
+    for step, stage in zip(graders, stages):
+        inputs = step["with"]
+        assert set(inputs) == {"test-name", "setup-command", "command", "timeout", "max-score"}
+        assert inputs["max-score"] == config.weights[stage.name]
+        assert inputs["command"].startswith("KATA_TARGET=stages python -m pytest ") and f"stages/{stage.name}" in inputs["command"]
+        assert step["id"] == step_id(stage) and step["id"].isalnum()
+    reporter = steps[-1]
+    assert reporter["uses"] == REPORTER
+    ids = [step["id"] for step in graders]
+    assert reporter["with"]["runners"] == ",".join(ids)
+    assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{steps.{i}.outputs.result}}}}" for i in ids}
+    assert "services" not in workflow["jobs"]["run-autograding-tests"], "Redis only when the integration tier is graded"
+    assert any(step.get("uses", "").startswith("actions/setup-python@") for step in steps)
+
+
+def test_graded_integration_and_partial_credit_variants_are_valid_workflows() -> None:
+    config = load_config(weights_path(ROOT))
+    stages = all_stages(ROOT)
+    both = GradingConfig(config.weights, config.python, config.timeout_minutes, integration=True)
+    job = yaml.safe_load(render(stages, both, partial_credit=True))["jobs"]["run-autograding-tests"]
+    assert job["services"]["redis"]["ports"] == ["6379:6379"]
+    runs = [step for step in job["steps"] if "kata grade" in step.get("run", "")]
+    assert len(runs) == len(stages)
+    for step, stage in zip(runs, stages):
+        assert f"kata grade {stage.name} --integration" in step["run"] and "REDIS_URL=" in step["run"]
+        assert '"result=$(base64 -w0' in step["run"] and step["timeout-minutes"] == config.timeout_minutes
+    grader = yaml.safe_load(render(stages, both))["jobs"]["run-autograding-tests"]["steps"][3]
+    assert "KATA_INTEGRATION=1 REDIS_URL=redis://localhost:6379/0" in grader["with"]["command"]
+
+
+def test_ci_runs_the_self_check_on_python_3_10_to_3_13_with_redis() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    assert job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
+    runs = [step.get("run", "") for step in job["steps"]]
+    uses = [step.get("uses", "") for step in job["steps"]]
+    assert "actions/checkout@v4" in uses and "actions/setup-python@v5" in uses
+    assert any("apt-get install -y" in run and "redis-server" in run for run in runs)
+    assert any(run.startswith("make test") for run in runs)
+
+
+def test_the_workflow_command_checks_and_writes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--root", str(ROOT), "workflow", "--check"]).exit_code == 0
+    out = tmp_path / "classroom.yml"
+    written = runner.invoke(main, ["--root", str(ROOT), "workflow", "--partial-credit", "-o", str(out)])
+    assert written.exit_code == 0 and "kata grade" in out.read_text()
+    stale = runner.invoke(main, ["--root", str(ROOT), "workflow", "--check", "-o", str(out)])
+    assert stale.exit_code == 1 and "not what kata/grading.toml gives" in stale.output
