@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.kata-installed
 
-.PHONY: test venv machinery selfcheck demo run clean
+.PHONY: test venv machinery selfcheck demo run bench clean
 
 ## make test: set up .venv on first use, then run the maintainers' self-check
 test: machinery selfcheck
@@ -31,6 +31,15 @@ RUN_PROCESSES := redis mail web worker flower $(if $(GIPHY_API_KEY),,giphy)
 run: $(INSTALLED)
 	@$(if $(GIPHY_API_KEY),grep -v '^GIPHY_API' stack.env,cat stack.env) > $(VENV)/run.env
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env $(RUN_PROCESSES)
+
+## make bench: the numbers behind the lesson, with real processes on loopback (needs redis-server)
+BENCH_INSTALLED := $(VENV)/.kata-bench-installed
+$(BENCH_INSTALLED): $(INSTALLED)
+	PIP_CONSTRAINT=constraints.txt $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,stack,bench]'
+	touch $@
+
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .tox .pytest_cache *.egg-info
