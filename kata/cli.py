@@ -118,7 +118,14 @@ solutions_option = click.option(
 )
 
 
-@click.group(invoke_without_command=True)
+class InOrder(click.Group):
+    """List the commands as they are defined: learners' first, maintainers' last."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=InOrder, invoke_without_command=True)
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -176,7 +183,9 @@ def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, a
     _check(kata, stage, integration, solutions, all_failures)
 
 
-def _check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> bool:
+def _check(
+    kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool, run: TestRun | None = None
+) -> bool:
     from kata.hints import SeenHints
     from kata.learner import check_lines
 
@@ -184,7 +193,7 @@ def _check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, 
     args = ("--integration",) if integration else ()
     if stage is None:
         stage, run = _first_open_stage(kata, target, args)
-    else:
+    elif run is None:
         run = _run(kata, [stage], f"checking {stage.name}", target=target, pytest_args=args)
     result = run.stage(stage.name)
     for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures):
@@ -213,8 +222,10 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
     seen = SeenHints(kata.root)
     result = None
     if stage is None:
-        if no_run:
-            stage = kata.stages[0]
+        if no_run:  # without running the tests: the first stage with a step left to write
+            from kata.project import todo_files
+
+            stage = next((s for s in kata.stages if any(f.steps for f in todo_files(kata.root, s))), kata.stages[0])
         else:
             stage, run = _first_open_stage(kata)
             result = run.stage(stage.name)
@@ -387,23 +398,24 @@ def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration
     STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
     """
     try:
+        first_run = None
         if stage is None:
-            stage, _ = _first_open_stage(kata)
-        _watch(kata, stage, manual, poll, integration)
+            stage, first_run = _first_open_stage(kata, pytest_args=("--integration",) if integration else ())
+        _watch(kata, stage, manual, poll, integration, first_run)
     except KeyboardInterrupt:
         _echo("\nStopped watching.")
 
 
-def _check_once(kata: Kata, stage: Stage, integration: bool) -> None:
+def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None = None) -> None:
     try:
-        _check(kata, stage, integration, False, False)
+        _check(kata, stage, integration, False, False, run)
     except SystemExit:
         pass
 
 
-def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool) -> None:
+def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool, first_run: TestRun | None) -> None:
     directory = kata.root / "stages" / stage.name
-    _check_once(kata, stage, integration)
+    _check_once(kata, stage, integration, first_run)
     if manual:
         while True:
             _echo(f"\nPress Enter to check {stage.name} again (Ctrl-C stops).")

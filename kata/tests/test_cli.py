@@ -38,9 +38,11 @@ def copy_kata(destination: Path, solved: bool = False) -> Path:
             shutil.copy2(source, destination / name)
     if solved:
         for stage in all_stages(destination):
-            target = destination / "stages" / stage.name / "workit"
-            shutil.rmtree(target)
-            shutil.copytree(destination / "solutions" / stage.name / "workit", target)
+            solution = destination / "solutions" / stage.name / "workit"
+            if solution.is_dir():
+                target = destination / "stages" / stage.name / "workit"
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(solution, target)
     return destination
 
 
