@@ -1,17 +1,35 @@
 """Processes the bench starts beyond kata.stack's: a worker with a chosen pool, gunicorn.
 
-Built from kata.stack's own pieces (spawn, running, wait_until), so they run in their own
-process group on loopback and are stopped, then killed, on the way out.
+Built from kata.stack's own pieces (spawn, running), so they run in their own process group
+on loopback and are stopped, then killed, on the way out.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from kata.stack import HOST, Service, free_port, port_open, running, spawn, wait_until
+import requests
+
+from kata.stack import HOST, Service, StackError, free_port, running, spawn
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, service: Service) -> None:
+    """Poll `check` until true; a StackError with the end of the service's log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise StackError(f"{what}: exited with code {service.process.returncode}:\n{service.output()[-3000:]}")
+        try:
+            if check():
+                return
+        except (OSError, requests.RequestException):
+            pass
+        time.sleep(0.02)
+    raise StackError(f"{what}: not ready after {timeout:.0f} s:\n{service.output()[-3000:]}")
 
 
 @contextmanager
@@ -24,7 +42,7 @@ def worker(code_dir: Path, env: Mapping[str, str], logs: Path, pool: str, concur
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]
     with running(spawn(name, command, logs, cwd=code_dir, env=env)) as service:
-        wait_until(lambda: " ready." in service.output(), 60, f"celery worker {pool}x{concurrency}", service.process)
+        wait_for(lambda: " ready." in service.output(), 60, f"celery worker {pool}x{concurrency}", service)
         yield service
 
 
@@ -39,5 +57,6 @@ def gunicorn(code_dir: Path, env: Mapping[str, str], logs: Path, workers: int = 
     ]
     with running(spawn("gunicorn", command, logs, cwd=code_dir, env=env)) as service:
         service.url = f"http://{HOST}:{port}"
-        wait_until(lambda: port_open(port), 30, f"gunicorn ({code_dir})", service.process)
+        # Our app answering, not just a port open: the form's page.
+        wait_for(lambda: "Working-It" in requests.get(service.url, timeout=1).text, 30, f"gunicorn ({code_dir})", service)
         yield service
