@@ -74,6 +74,18 @@ def error_body(status: int) -> dict[str, object]:
     return {"data": [], "meta": meta(status, ERROR_MESSAGES.get(status, "Error"))}
 
 
+MALFORMED_URL = "https://media.giphy.com/media/kataMalformed/200.gif"
+
+
+def malformed_gif() -> dict[str, object]:
+    """A GIF object without `images.fixed_height`: valid JSON, wrong shape (a KeyError to read)."""
+    broken = gif(MALFORMED_URL)
+    images = broken["images"]
+    assert isinstance(images, dict)
+    del images["fixed_height"]
+    return broken
+
+
 @dataclass
 class GiphyCall:
     endpoint: str
@@ -96,6 +108,20 @@ class GiphyMock:
     def search_fails(self, status: int = 500) -> None:
         self.mock.get(SEARCH_URL, status=status, json=error_body(status))
 
+    def search_fails_with_a_gif(self, status: int, url: str) -> None:
+        """An error status whose body still reads like a result (say, a proxy's stale copy).
+
+        Only the status says the search failed: code that skips `raise_for_status()` uses the GIF.
+        """
+        body = {**search_body(url), "meta": meta(status, ERROR_MESSAGES.get(status, "Error"))}
+        self.mock.get(SEARCH_URL, status=status, json=body)
+
+    def search_returns_malformed(self) -> None:
+        """A 200 whose one GIF lacks `images.fixed_height`: reading the URL raises KeyError."""
+        body = search_body(MALFORMED_URL)
+        body["data"] = [malformed_gif()]
+        self.mock.get(SEARCH_URL, json=body)
+
     def search_times_out(self) -> None:
         self.mock.get(SEARCH_URL, body=requests.exceptions.ConnectTimeout("Giphy did not answer"))
 
@@ -104,6 +130,10 @@ class GiphyMock:
 
     def random_fails(self, status: int = 500) -> None:
         self.mock.get(RANDOM_URL, status=status, json=error_body(status))
+
+    def random_returns_malformed(self) -> None:
+        """A 200 from random whose GIF lacks `images.fixed_height`."""
+        self.mock.get(RANDOM_URL, json={"data": malformed_gif(), "meta": meta()})
 
     @property
     def calls(self) -> list[GiphyCall]:

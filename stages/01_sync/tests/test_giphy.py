@@ -61,6 +61,10 @@ def test_the_search_asks_for_the_thought_with_your_key_rated_g_and_a_timeout(gip
         f"the search was sent rating={params.get('rating')!r}; expected rating='g', so the "
         "randomness email stays safe to open at work."
     )
+    assert params.get("limit") == "1", (
+        f"the search was sent limit={params.get('limit')!r}; expected limit=1: you use one GIF, "
+        "so ask for one (without it Giphy sends 50, a much bigger answer to wait for)."
+    )
     assert timeout == TIMEOUT, (
         f"requests.get(search...) got timeout={timeout!r}; expected timeout={TIMEOUT}, the "
         "timeout argument. Without one, a silent Giphy keeps your code waiting forever."
@@ -94,7 +98,9 @@ def test_random_is_not_asked_when_the_search_finds_a_gif(giphy):
     assert url == FIRST, f"fetch_gif_url('cats', ...) returned {url!r}; expected {FIRST!r}."
 
 
-def _fetch_expecting_random(what_happened: str) -> object:
+def _fetch_expecting_random(what_happened: str, search_hint: str = "") -> object:
+    """fetch_gif_url('cats', ...), failing clearly if it raises; `search_hint` explains a
+    KeyError that can only come from reading the search's answer."""
     try:
         return fetch_gif_url("cats", GIPHY_TEST_KEY, TIMEOUT)
     except NotImplementedError:
@@ -102,6 +108,8 @@ def _fetch_expecting_random(what_happened: str) -> object:
     except Exception as error:
         if isinstance(error, requests.RequestException):
             hint = "catch requests.RequestException (timeouts, HTTP errors), then try random."
+        elif search_hint and isinstance(error, LookupError):
+            hint = search_hint
         elif isinstance(error, KeyError) and "image_url" in str(error):
             hint = "random's `data` has no image_url any more: use its images.fixed_height.url."
         else:
@@ -112,8 +120,8 @@ def _fetch_expecting_random(what_happened: str) -> object:
         )
 
 
-def _assert_fell_back_to_random(giphy, url: object, what_happened: str) -> None:
-    assert url == RANDOM, (
+def _assert_fell_back_to_random(giphy, url: object, what_happened: str, why_not_that: str = "") -> None:
+    assert url == RANDOM, why_not_that or (
         f"when {what_happened}, fetch_gif_url('cats', ...) returned {url!r}; expected {RANDOM!r} "
         "from /v1/gifs/random. There `data` is ONE GIF object, so the URL is "
         "data['images']['fixed_height']['url'] (`data.image_url` no longer exists)."
@@ -128,6 +136,10 @@ def _assert_fell_back_to_random(giphy, url: object, what_happened: str) -> None:
     assert params.get("api_key") == GIPHY_TEST_KEY, (
         f"random was sent api_key={params.get('api_key')!r}; expected {GIPHY_TEST_KEY!r}, "
         "the api_key argument."
+    )
+    assert params.get("rating") == "g", (
+        f"random was sent rating={params.get('rating')!r}; expected rating='g', as for the "
+        "search: a random GIF with no rating can be anything at all."
     )
     assert timeout == TIMEOUT, (
         f"requests.get(random...) got timeout={timeout!r}; expected timeout={TIMEOUT}: EVERY "
@@ -152,6 +164,39 @@ def test_a_failed_search_falls_back_to_random(giphy, status):
 
     what = f"the search answered HTTP {status}"
     url = _fetch_expecting_random(what)
+
+    _assert_fell_back_to_random(giphy, url, what)
+
+
+def test_an_error_status_falls_back_to_random_even_when_its_body_has_a_gif(giphy):
+    giphy.search_fails_with_a_gif(429, FIRST)
+    giphy.random_gives(RANDOM)
+
+    what = "the search answered HTTP 429 with a body that still lists a GIF"
+    url = _fetch_expecting_random(what)
+
+    stale = (
+        f"when {what}, fetch_gif_url('cats', ...) returned the GIF of that error answer, "
+        f"{url!r}; expected {RANDOM!r} from /v1/gifs/random. An error status means the search "
+        "failed, whatever its body looks like: call response.raise_for_status() before you "
+        "read response.json()."
+    )
+    _assert_fell_back_to_random(giphy, url, what, stale if url == FIRST else "")
+
+
+def test_a_search_result_without_a_fixed_height_image_falls_back_to_random(giphy):
+    giphy.search_returns_malformed()
+    giphy.random_gives(RANDOM)
+
+    what = "the search answered 200 with a GIF that has no images.fixed_height"
+    url = _fetch_expecting_random(
+        what,
+        search_hint=(
+            "reading data[0]['images']['fixed_height'] raised KeyError, and a body of the wrong "
+            "shape is one more way for the search to give no GIF: catch KeyError too (LookupError "
+            "covers KeyError and IndexError), then try random."
+        ),
+    )
 
     _assert_fell_back_to_random(giphy, url, what)
 
@@ -185,4 +230,28 @@ def test_when_random_fails_too_it_raises_giphy_error(giphy):
         pytest.fail(
             f"when both search and random answered 429, fetch_gif_url('cats', ...) returned "
             f"{url!r}; expected it to raise GiphyError: there is no GIF to send."
+        )
+
+
+def test_when_random_gives_a_malformed_gif_too_it_raises_giphy_error(giphy):
+    giphy.search_finds_nothing()
+    giphy.random_returns_malformed()
+
+    what = "the search found nothing and random's GIF had no images.fixed_height"
+    try:
+        url = fetch_gif_url("cats", GIPHY_TEST_KEY, TIMEOUT)
+    except GiphyError:
+        pass
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        pytest.fail(
+            f"when {what}, fetch_gif_url('cats', ...) raised {type(error).__name__}: {error}; "
+            "expected GiphyError. A body of the wrong shape is a failure like any other: catch "
+            "KeyError too (LookupError covers KeyError and IndexError) and raise GiphyError."
+        )
+    else:
+        pytest.fail(
+            f"when {what}, fetch_gif_url('cats', ...) returned {url!r}; expected it to raise "
+            "GiphyError: there is no GIF to send."
         )
