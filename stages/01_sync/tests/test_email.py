@@ -15,10 +15,16 @@ from workit import create_app
 from workit.notifier import build_randomness_email, deliver, send_randomness_email
 
 SENDER = "gob@example.com"
+OTHER_SENDER = "kata-sender@example.org"
 SUBJECT = "Here is your randomness email of awesome."
 TO = "buster@example.com"
 THOUGHT = "I have made a huge mistake"
 GIF = "https://media.giphy.com/media/kataMistake/200.gif"
+# No such host: the test's SMTP connections to it go to the test's inbox. A mail server
+# written into the code ("localhost", "127.0.0.1") is not this name, so it shows up.
+MAIL_SERVER_NAME = "mail.kata.invalid"
+MAIL_TIMEOUT = 3.25
+MAIL_SENDER = "workit-sender@example.net"
 
 
 def as_received(message: object) -> EmailMessage:
@@ -32,9 +38,9 @@ def as_received(message: object) -> EmailMessage:
     return parsed
 
 
-def build(app, thought: str = THOUGHT) -> EmailMessage:
+def build(app, thought: str = THOUGHT, sender: str = OTHER_SENDER) -> EmailMessage:
     with app.app_context():
-        return as_received(build_randomness_email(TO, thought, GIF, SENDER))
+        return as_received(build_randomness_email(TO, thought, GIF, sender))
 
 
 def body(message: EmailMessage, kind: str) -> str:
@@ -49,10 +55,16 @@ def body(message: EmailMessage, kind: str) -> str:
 def test_the_email_has_the_right_headers(app):
     message = build(app)
 
-    for header, expected in (("To", TO), ("From", SENDER), ("Subject", SUBJECT)):
+    for header, expected in (("To", TO), ("From", OTHER_SENDER), ("Subject", SUBJECT)):
         assert message[header] == expected, (
-            f"build_randomness_email({TO!r}, {THOUGHT!r}, {GIF!r}, {SENDER!r}) gave "
+            f"build_randomness_email({TO!r}, {THOUGHT!r}, {GIF!r}, {OTHER_SENDER!r}) gave "
             f"{header}: {message[header]!r}; expected {expected!r}."
+            + (
+                " From is the `sender` argument: gob@example.com is only the default "
+                "MAIL_SENDER, not a value to write into the code."
+                if header == "From" and message[header] == SENDER
+                else ""
+            )
         )
 
 
@@ -155,18 +167,47 @@ def test_deliver_gives_the_smtp_connection_a_timeout(inbox, monkeypatch):
     )
 
 
-def test_send_randomness_email_takes_every_setting_from_the_app_config(app_config, giphy, inbox):
-    app = create_app({**app_config, "GIPHY_API_KEY": "another-kata-key", "GIPHY_TIMEOUT": 2.5})
+def record_smtp_connections(monkeypatch, inbox) -> list[dict[str, object]]:
+    """Every smtplib.SMTP connection opened from now on: its host, port and timeout.
+
+    A connection to MAIL_SERVER_NAME is made to the test's inbox instead.
+    """
+    opened: list[dict[str, object]] = []
+    connect = smtplib.SMTP.connect
+
+    def recording_connect(self, host="localhost", port=0, source_address=None):
+        opened.append({"host": host, "port": port, "timeout": self.timeout})
+        if host == MAIL_SERVER_NAME:
+            host = inbox.host
+        return connect(self, host, port, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", recording_connect)
+    return opened
+
+
+def test_send_randomness_email_takes_every_setting_from_the_app_config(
+    app_config, giphy, inbox, monkeypatch
+):
+    settings = {
+        "GIPHY_API_KEY": "another-kata-key",
+        "GIPHY_TIMEOUT": 2.5,
+        "MAIL_SERVER": MAIL_SERVER_NAME,
+        "MAIL_TIMEOUT": MAIL_TIMEOUT,
+        "MAIL_SENDER": MAIL_SENDER,
+    }
+    app = create_app({**app_config, **settings})
     giphy.search_finds(GIF)
+    opened = record_smtp_connections(monkeypatch, inbox)
 
     with app.app_context():
         try:
             send_randomness_email(TO, THOUGHT)
-        except (ConnectionRefusedError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException) as error:
             pytest.fail(
                 f"send_randomness_email({TO!r}, {THOUGHT!r}) failed to send: "
-                f"{type(error).__name__}: {error}. This test's SMTP server listens on "
-                f"{inbox.host}:{inbox.port}: use current_app.config['MAIL_SERVER'] and "
+                f"{type(error).__name__}: {error}. This test's app has MAIL_SERVER="
+                f"{MAIL_SERVER_NAME!r} and MAIL_PORT={inbox.port} (the test routes that name to "
+                f"its SMTP server on {inbox.host}): use current_app.config['MAIL_SERVER'] and "
                 "['MAIL_PORT'], not a fixed localhost:1025."
             )
 
@@ -180,6 +221,14 @@ def test_send_randomness_email_takes_every_setting_from_the_app_config(app_confi
         f"the search got timeout {[c.timeout for c in searches]!r}; expected [2.5], "
         "current_app.config['GIPHY_TIMEOUT']."
     )
+    expected = [{"host": MAIL_SERVER_NAME, "port": inbox.port, "timeout": MAIL_TIMEOUT}]
+    assert opened == expected, (
+        f"with MAIL_SERVER={MAIL_SERVER_NAME!r}, MAIL_PORT={inbox.port} and MAIL_TIMEOUT="
+        f"{MAIL_TIMEOUT} in the app config, send_randomness_email opened the SMTP connections "
+        f"{opened!r}; expected one, {expected!r}. Pass current_app.config['MAIL_SERVER'], "
+        "['MAIL_PORT'] and ['MAIL_TIMEOUT'] on to deliver: a fixed 'localhost' or timeout 10 "
+        "works on your machine and nowhere else."
+    )
     deliveries = inbox.wait_for(1, timeout=1)
     assert len(deliveries) == 1, (
         f"send_randomness_email sent {len(deliveries)} messages to the test SMTP server at "
@@ -187,8 +236,11 @@ def test_send_randomness_email_takes_every_setting_from_the_app_config(app_confi
         "['MAIL_PORT'] (this test's server is not on port 1025)."
     )
     message = deliveries[0].message
-    assert message["From"] == SENDER, (
-        f"From: {message['From']!r}; expected {SENDER!r}, current_app.config['MAIL_SENDER']."
+    assert (message["From"], deliveries[0].mail_from) == (MAIL_SENDER, MAIL_SENDER), (
+        f"with MAIL_SENDER={MAIL_SENDER!r} in the app config, the email came From: "
+        f"{message['From']!r} (SMTP envelope: {deliveries[0].mail_from!r}); expected "
+        f"{MAIL_SENDER!r}, current_app.config['MAIL_SENDER'], passed to "
+        "build_randomness_email as the sender."
     )
     html = body(message, "html")
     assert GIF in image_sources(html), (
