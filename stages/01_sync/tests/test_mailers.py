@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import smtplib
 from urllib.parse import urlsplit
 
@@ -15,6 +17,7 @@ THOUGHT = "always money in the banana stand"
 GIF = "https://media.giphy.com/media/kataBananaStand/200.gif"
 OTHER_GIF = "https://media.giphy.com/media/kataOther/200.gif"
 MISSING_FIELDS = "Please give us both an email address and a thought."
+PADDED_EMAIL = f"  {EMAIL}\t"  # as typed, or pasted, with spaces around it
 
 
 def form(email: str | None = EMAIL, thought: str | None = THOUGHT) -> dict[str, str]:
@@ -46,10 +49,15 @@ def test_posting_the_form_redirects_to_the_sent_page(client, giphy, inbox):
     assert where == "/sent", f"POST /mailers redirected to {response.location!r}; expected /sent."
 
 
+def flashed(page: str) -> list[str]:
+    """The flashed messages a page shows (base.html puts each in a <p class="flash">)."""
+    return [html.unescape(text) for text in re.findall(r'<p class="flash">(.*?)</p>', page, re.S)]
+
+
 def test_the_sent_page_says_who_got_the_email(client, giphy, inbox):
     giphy.search_finds(GIF)
 
-    response = post(client, inbox, form(), follow_redirects=True)
+    response = post(client, inbox, form(email=PADDED_EMAIL), follow_redirects=True)
 
     assert response.request.path == "/sent", (
         f"after following POST /mailers' redirects the browser is on {response.request.path!r}; "
@@ -57,16 +65,21 @@ def test_the_sent_page_says_who_got_the_email(client, giphy, inbox):
     )
     expected = f"You did it! Email sent to {EMAIL}"
     assert expected in response.text, (
-        f"/sent, reached from POST /mailers with mailers[email]={EMAIL!r}, does not show "
-        f"{expected!r}. flash() that exact text in the POST view; /sent displays flashed "
-        "messages for you."
+        f"/sent, reached from POST /mailers with mailers[email]={PADDED_EMAIL!r}, does not show "
+        f"{expected!r}. flash() that exact text in the POST view, with the address stripped "
+        "of the spaces around it; /sent displays flashed messages for you."
+    )
+    assert flashed(response.text) == [expected], (
+        f"/sent shows the flashed messages {flashed(response.text)!r}; expected exactly "
+        f"[{expected!r}]. With mailers[email]={PADDED_EMAIL!r}, flash the address you send to, "
+        "stripped, not the field as typed."
     )
 
 
 def test_posting_the_form_emails_the_gif_for_that_thought(client, giphy, inbox):
     giphy.search_finds(GIF, OTHER_GIF)
 
-    post(client, inbox, form())
+    post(client, inbox, form(email=PADDED_EMAIL))
 
     deliveries = inbox.wait_for(1, timeout=1)
     assert len(deliveries) == 1, (
@@ -97,6 +110,46 @@ def test_posting_the_form_emails_the_gif_for_that_thought(client, giphy, inbox):
     assert image_sources(html) == [GIF], (
         f"the HTML shows the images {image_sources(html)!r}; expected [{GIF!r}], the first "
         "GIF Giphy found for the thought."
+    )
+
+
+def test_the_view_hands_the_work_to_send_randomness_email(client, giphy, inbox, monkeypatch):
+    import workit.notifier
+    import workit.views
+
+    calls: list[tuple[str, str]] = []
+
+    def send_randomness_email(email, thought):
+        calls.append((email, thought))
+
+    # Wherever the view looks it up: its own import, or the notifier module.
+    monkeypatch.setattr(workit.notifier, "send_randomness_email", send_randomness_email)
+    if hasattr(workit.views, "send_randomness_email"):
+        monkeypatch.setattr(workit.views, "send_randomness_email", send_randomness_email)
+
+    giphy.search_finds(GIF)
+
+    response = post(client, inbox, form(email=PADDED_EMAIL))
+
+    assert response.status_code in (302, 303), (
+        f"POST /mailers answered {response.status_code}; expected a redirect to /sent."
+    )
+    assert calls == [(EMAIL, THOUGHT)], (
+        f"POST /mailers with mailers[email]={PADDED_EMAIL!r} and mailers[thought]={THOUGHT!r} "
+        f"called send_randomness_email with {calls!r}; expected one call, "
+        f"[({EMAIL!r}, {THOUGHT!r})]. "
+        + (
+            "Strip the spaces around the email address before you send to it."
+            if calls and calls[0][0] != EMAIL and calls[0][0].strip() == EMAIL
+            else "The view calls notifier.send_randomness_email(email, thought) and nothing "
+            "else: in step 03 that function becomes the Celery task, and the view only hands "
+            "it the two strings. Do not fetch, build or deliver in the view itself."
+        )
+    )
+    assert giphy.calls == [] and inbox.deliveries == [], (
+        f"with send_randomness_email replaced by a stand-in that sends nothing, POST /mailers "
+        f"still asked Giphy {len(giphy.calls)} time(s) and delivered {len(inbox.deliveries)} "
+        "email(s): the view does the work itself. Leave all of it to send_randomness_email."
     )
 
 
