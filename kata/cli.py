@@ -356,7 +356,7 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
         roots = git("rev-list", "--max-parents=0", "HEAD").split()
         if not roots:
             raise click.ClickException("This repository has no commits yet.")
-        ref = roots[-1]
+        ref = git("rev-parse", "--short", roots[-1]).strip()
     if git("cat-file", "-t", f"{ref}:{path}", check=False).strip() != "tree":
         raise click.ClickException(f"{ref} has no {path}: pick a commit that has this stage (--ref COMMIT).")
     changed = [line for line in git("diff", "--name-only", ref, "--", path).splitlines() if line]

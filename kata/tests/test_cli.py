@@ -95,14 +95,42 @@ def test_a_bad_stage_lists_the_valid_ones(skeleton: Path) -> None:
     assert result.exit_code == 2 and "There is no stage 'nope'" in result.output and "01_sync" in result.output
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, skeleton: Path) -> Path:
+    destination = tmp_path_factory.mktemp("exported") / "template"
+    result = kata(skeleton, "export", str(destination), "--without-solutions")
+    assert result.exit_code == 0, result.output
+    return destination
+
+
 # --- status -------------------------------------------------------------------------------
 
 
-def test_status_on_the_skeleton_shows_every_stage_the_next_step_and_the_todos(skeleton: Path) -> None:
-    """Run as a learner would: `python -m kata` from inside the copy, no --root."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kata"], cwd=skeleton / "stages" / "01_sync", capture_output=True, text=True, timeout=120
-    )
+@pytest.fixture(scope="module")
+def status_runs(solved: Path, template: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """`kata status` on a fresh skeleton (the student template exported from the skeleton
+    copy, run from a subdirectory without --root, as a learner would) and on the solved
+    copy, side by side: two pytest runs at once."""
+    commands = {
+        "skeleton": ([sys.executable, "-m", "kata"], template / "stages" / "01_sync"),
+        "solved": ([sys.executable, "-m", "kata", "status"], solved),
+    }
+    env = {k: v for k, v in os.environ.items() if k not in ("KATA_INTEGRATION", "KATA_TARGET", "PYTEST_ADDOPTS")}
+    started = {
+        name: subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (command, cwd) in commands.items()
+    }
+    finished = {}
+    for name, process in started.items():
+        out, err = process.communicate(timeout=180)
+        finished[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return finished
+
+
+def test_status_on_the_skeleton_shows_every_stage_the_next_step_and_the_todos(
+    status_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = status_runs["skeleton"]
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     for name in stage_names():
@@ -114,20 +142,20 @@ def test_status_on_the_skeleton_shows_every_stage_the_next_step_and_the_todos(sk
     assert "\x1b[" not in out, "no colour codes when the output is not a terminal"
 
 
-def test_status_on_a_solved_copy_says_all_done_and_exits_0(solved: Path) -> None:
-    result = kata(solved, "status")
-    assert result.exit_code == 0, result.output
-    assert f"All {len(stage_names())} stages done" in result.output
+def test_status_on_a_solved_copy_says_all_done_and_exits_0(status_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    done = status_runs["solved"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"All {len(stage_names())} stages done" in done.stdout
     for name in stage_names():
-        assert "done" in row(result.output, name) and "to do" not in row(result.output, name)
-    assert "to write" not in result.output
+        assert "done" in row(done.stdout, name) and "to do" not in row(done.stdout, name)
+    assert "to write" not in done.stdout
 
 
 # --- check --------------------------------------------------------------------------------
 
 
-def test_check_starts_at_the_first_stage_not_done_and_shows_its_first_failure_and_hint(skeleton: Path) -> None:
-    result = kata(skeleton, "check")
+def test_check_shows_the_first_failure_first_with_its_hint(skeleton: Path) -> None:
+    result = kata(skeleton, "check", "1")
     out = result.output
     assert result.exit_code == 1
     assert "of 26 tests pass" in out or "tests pass" in out
@@ -281,14 +309,6 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
 # --- export -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, skeleton: Path) -> Path:
-    destination = tmp_path_factory.mktemp("exported") / "template"
-    result = kata(skeleton, "export", str(destination), "--without-solutions")
-    assert result.exit_code == 0, result.output
-    return destination
-
-
 def test_export_leaves_out_solutions_and_what_needs_them(template: Path) -> None:
     assert not (template / "solutions").exists() and not (template / "kata" / "tests").exists()
     assert (template / "stages" / "01_sync" / "hints.toml").is_file()
@@ -301,8 +321,10 @@ def test_export_leaves_out_solutions_and_what_needs_them(template: Path) -> None
     assert "kata status" in (template / "Makefile").read_text() and "selfcheck" not in (template / "Makefile").read_text()
 
 
-def test_in_the_template_status_works_and_solutions_are_a_clear_error(template: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "kata", "status"], cwd=template, capture_output=True, text=True, timeout=120)
+def test_in_the_template_status_works_and_solutions_are_a_clear_error(
+    template: Path, status_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    done = status_runs["skeleton"]  # run in the template
     assert done.returncode == 1 and "Next: stage 01_sync" in done.stdout, done.stdout + done.stderr
     asked = subprocess.run(
         [sys.executable, "-m", "pytest", "stages/01_sync", "--solutions", "-q", "-p", "no:cacheprovider"],
