@@ -102,6 +102,18 @@ def test_health_answers_503_and_says_why_when_redis_is_down(
 def test_health_never_shows_the_redis_password(app_config, fake_redis):
     url = f"redis://:{PASSWORD}@kata-redis.invalid:6390/3"
     client = create_app({**app_config, "REDIS_URL": url}).test_client()
+
+    while_up = _get_health(client)
+
+    assert while_up.status_code == 200 and "PONG" in while_up.text, (
+        f"with REDIS_URL={url!r} and Redis up, GET /health answered {while_up.status_code} "
+        f"{while_up.text!r}; expected 200 with PONG."
+    )
+    assert PASSWORD not in while_up.text, (
+        f"with REDIS_URL={url!r} and Redis up, GET /health answered {while_up.text!r}, "
+        "password included: anyone who can reach /health can now read your Redis. Show "
+        "redacted(url), if you show the URL at all, in the healthy answer too."
+    )
     fake_redis.go_down()
 
     response = _get_health(client)
