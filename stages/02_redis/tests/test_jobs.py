@@ -155,6 +155,41 @@ def test_jobs_come_out_in_the_order_they_went_in(redis_client):
     assert all(type(job) is Job for job in jobs), (
         f"next_job returned {jobs!r}; expected workit.jobs.Job(name, args) objects."
     )
+    kinds = [type(job.args).__name__ for job in jobs]
+    assert kinds == ["tuple"] * len(jobs), (
+        f"next_job returned Jobs whose args are {kinds!r}; expected tuples, as the Job "
+        "dataclass declares (args: tuple[str, ...]). JSON gives you a list: "
+        "Job(message['job'], tuple(message['args']))."
+    )
+
+
+def test_the_oldest_job_comes_first_however_many_wait(redis_client):
+    """Jobs come and go in any order; whatever waits, the oldest is next."""
+    got: list[object] = []
+
+    def take() -> None:
+        got.append(_as_pair(next_job(redis_client, 0.05)))
+
+    for name in ("j1", "j2", "j3"):
+        enqueue(redis_client, name, f"{name}@example.com")
+    take()  # j1, with 2 left
+    for name in ("j4", "j5", "j6"):
+        enqueue(redis_client, name, f"{name}@example.com")
+    for _ in range(5):  # 5 waiting: j2 ... j6
+        take()
+    last = next_job(redis_client, 0.01)
+
+    expected = [(f"j{n}", (f"j{n}@example.com",)) for n in range(1, 7)]
+    assert got == expected, (
+        "enqueue j1, j2, j3, next_job, enqueue j4, j5, j6, then next_job five times gave "
+        f"{[pair[0] if isinstance(pair, tuple) else pair for pair in got]!r}; expected "
+        "['j1', 'j2', 'j3', 'j4', 'j5', 'j6']: however many jobs wait, and whenever they came, "
+        "the oldest comes out first. LPUSH on the left, BRPOP from the right, every time."
+    )
+    assert last is None, (
+        f"after all six jobs were taken, next_job(client, 0.01) returned {last!r}; expected "
+        "None: the queue is empty."
+    )
 
 
 def test_next_job_waits_for_a_job_with_a_blocking_pop(redis_client):
