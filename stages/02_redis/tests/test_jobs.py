@@ -163,7 +163,7 @@ def test_jobs_come_out_in_the_order_they_went_in(redis_client):
     )
 
 
-def test_the_oldest_job_comes_first_however_many_wait(redis_client):
+def test_jobs_come_out_oldest_first_however_many_wait(redis_client):
     """Jobs come and go in any order; whatever waits, the oldest is next."""
     got: list[object] = []
 
