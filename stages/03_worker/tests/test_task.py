@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import smtplib
+import socket
+import threading
+import time
 
+import pytest
 from flask import has_app_context
 
 from kata.inbox import image_sources
+from workit import create_app
 from workit.tasks import send_randomness_email
 
 NAME = "workit.tasks.send_randomness_email"
@@ -15,6 +21,7 @@ THOUGHT = "I just blue myself"
 GIF = "https://media.giphy.com/media/kataBlueMyself/200.gif"
 SENDER = "gob@example.com"
 SUBJECT = "Here is your randomness email of awesome."
+GIVE_UP_AFTER = 5.0  # seconds; refused at once, a task that fails properly raises in milliseconds
 
 
 def registered(celery):
@@ -127,4 +134,90 @@ def test_the_task_sends_step_01s_randomness_email(app, celery_of, giphy, inbox):
     assert searched == [THOUGHT], (
         f"the task asked Giphy to search for {searched!r}; expected [{THOUGHT!r}], one search "
         "for the thought."
+    )
+
+
+@pytest.fixture
+def app_with_mail_down(app_config):
+    """An app whose MAIL_PORT is a closed loopback port: every SMTP connection is refused."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()
+    app = create_app({**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": closed_port})
+    yield app
+    celery = app.extensions.get("celery")
+    if celery is not None and hasattr(celery, "close"):
+        celery.close()
+
+
+class _StopTrying(BaseException):
+    """Raised into a task that is still trying when the test gives up (`except Exception`
+    does not catch it)."""
+
+
+def _from_the_smtp_failure(error: BaseException) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (OSError, smtplib.SMTPException)):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def test_the_task_raises_when_the_email_cannot_be_sent(
+    app_with_mail_down, celery_of, giphy, monkeypatch
+):
+    giphy.search_finds(GIF)
+    celery_of(app_with_mail_down)
+    attempts = []
+    give_up = threading.Event()
+    connect = smtplib.SMTP.connect
+
+    def counting_connect(self, *args, **kwargs):
+        if give_up.is_set():
+            raise _StopTrying()
+        attempts.append(time.monotonic())
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", counting_connect)
+    outcome: dict[str, BaseException | None] = {}
+
+    def run() -> None:  # in a thread, so a task that never gives up cannot hang the tests
+        try:
+            send_outside_any_app_context()
+        except BaseException as error:  # noqa: BLE001 - handed to the test below
+            outcome["raised"] = error
+        else:
+            outcome["raised"] = None
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(GIVE_UP_AFTER)
+    if worker.is_alive():
+        give_up.set()
+        worker.join(1)
+        pytest.fail(
+            f"with the mail server down (connection refused), send_randomness_email({EMAIL!r}, "
+            f"{THOUGHT!r}) was still running after {GIVE_UP_AFTER:.0f} s, with "
+            f"{len(attempts)} connection attempt(s): it retries forever. Let the error out of "
+            "the task: the worker then records the failure, and it is free for the next job."
+        )
+    error = outcome.get("raised")
+    if isinstance(error, (NotImplementedError, AssertionError)):
+        raise error
+    assert error is not None, (
+        f"with the mail server down (connection refused), send_randomness_email({EMAIL!r}, "
+        f"{THOUGHT!r}) returned normally after {len(attempts)} connection attempt(s), as if "
+        "the email had been sent. A task that swallows the error looks like a success to "
+        "Celery: the worker reports `succeeded` and the email is lost without a trace. Do not "
+        "catch the exception in the task: let it out."
+    )
+    assert attempts and _from_the_smtp_failure(error), (
+        f"with the mail server down, send_randomness_email({EMAIL!r}, {THOUGHT!r}) raised "
+        f"{type(error).__name__}: {error}, after {len(attempts)} SMTP connection attempt(s); "
+        "expected the failure to come from the refused SMTP connection (ConnectionRefusedError, "
+        "or an exception raised `from` it). Call notifier.send_randomness_email(email, thought) "
+        "and let its error out."
     )
