@@ -52,6 +52,17 @@ def _has(exception: tuple[str, ...], *names: str) -> bool:
     return any(name in exception for name in names)
 
 
+REDIS_UNREACHABLE = re.compile(
+    r"redis-server is not installed|Cannot connect to redis|Error (111|61|113|10061) connecting|"
+    r"Connection refused.*6379|Redis is not reachable",
+    re.IGNORECASE,
+)
+
+
+def first_line(text: str) -> str:
+    return trim(text, 1).splitlines()[0] if text.strip() else ""
+
+
 def environment_problem(test: TestResult) -> Explanation | None:
     """An Explanation when the failure comes from the machine, not the learner's code."""
     exception, message = test.exception, test.message
@@ -61,19 +72,19 @@ def environment_problem(test: TestResult) -> Explanation | None:
         what = f"a port is already in use{f' ({port.group(1)})' if port else ''}"
         return Explanation("environment", what, PORT_FIX)
     if _has(exception, "StackError"):
-        if "flask (" in message or "celery" in lowered and "exited" in lowered:
-            return None  # the learner's own app or worker did not start: their code
-        if "redis" in lowered:
-            return Explanation("environment", "Redis is not available: " + trim(message, 1), REDIS_FIX)
-        if "maildump" in lowered:
+        if REDIS_UNREACHABLE.search(message):
+            return Explanation("environment", "Redis is not available: " + first_line(message), REDIS_FIX)
+        if "maildump" in lowered and "not installed" in lowered:
             return Explanation("environment", "maildump is not installed", MAILDUMP_FIX)
-        return Explanation("environment", "a service the tests need did not start: " + trim(message, 1))
+        if re.match(r"\s*(flask|celery|web|worker)\b", message, re.IGNORECASE):
+            return None  # the learner's own app or worker did not start: most likely their code
+        return Explanation("environment", "a service the tests need did not start: " + first_line(message))
     if _has(exception, "FileNotFoundError") and re.search(r"redis-server|maildump", message):
         missing = "redis-server" if "redis-server" in message else "maildump"
         return Explanation("environment", f"{missing} is not installed", REDIS_FIX if missing == "redis-server" else MAILDUMP_FIX)
     redis_down = _has(exception, "RedisError", "OperationalError") and _has(exception, "ConnectionError")
-    if (redis_down or "Error 111 connecting" in message) and test.integration and "FakeRedis" not in message:
-        return Explanation("environment", "Redis is not reachable: " + trim(message, 1), REDIS_FIX)
+    if (redis_down or REDIS_UNREACHABLE.search(message)) and test.integration and "FakeRedis" not in message:
+        return Explanation("environment", "Redis is not reachable: " + first_line(message), REDIS_FIX)
     return None
 
 

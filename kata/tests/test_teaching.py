@@ -41,8 +41,17 @@ def failed(name: str = "tests/test_x.py::test_y", **fields: object) -> TestResul
             "Redis is not reachable",
             "redis-cli ping",
         ),
+        (
+            failed(
+                exception=("StackError",), integration=True,
+                message="celery worker (/k/stages/04_enqueue): not ready after 30 s\n[ERROR] consumer: Cannot connect to "
+                "redis://127.0.0.1:6379/0: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+            ),
+            "Redis is not available: celery worker (/k/stages/04_enqueue): not ready after 30 s",
+            "redis-server",
+        ),
     ],
-    ids=["no-redis-server", "no-maildump", "port-in-use", "redis-unreachable"],
+    ids=["no-redis-server", "no-maildump", "port-in-use", "redis-unreachable", "worker-cannot-reach-redis"],
 )
 def test_environment_problems_are_recognised_with_their_fix(test: TestResult, headline: str, fix: str) -> None:
     found = environment_problem(test)
@@ -56,9 +65,14 @@ def test_environment_problems_are_recognised_with_their_fix(test: TestResult, he
         failed(exception=REDIS_DOWN, message="FakeRedis is emulating a connection error.", integration=True),
         failed(exception=REDIS_DOWN, message="Error 111 connecting to localhost:6379. Connection refused."),
         failed(exception=("StackError",), message="flask (/k/stages/01_sync): the process exited with code 1"),
+        failed(
+            exception=("StackError",), integration=True,
+            message="celery worker (/k/stages/03_worker): not ready after 30 s\n- ** transport: redis://127.0.0.1:6379/0\n"
+            "ImportError: cannot import name 'celery_app' from 'workit.worker'",
+        ),
         failed(exception=("AssertionError",), message="expected 1 email, got 0"),
     ],
-    ids=["fake-redis-down-on-purpose", "unit-test-reaching-for-a-real-redis", "learner-app-does-not-start", "assertion"],
+    ids=["fake-redis-down-on-purpose", "unit-test-reaching-for-a-real-redis", "learner-app-does-not-start", "learner-worker-does-not-start", "assertion"],
 )
 def test_the_learners_own_failures_are_not_blamed_on_the_machine(test: TestResult) -> None:
     assert environment_problem(test) is None
