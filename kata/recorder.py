@@ -29,6 +29,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call" or not report.passed:
         excinfo = call.excinfo
+        error = excinfo.value if excinfo else None
+        cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__) if error else None
         _write(
             {
                 "nodeid": item.nodeid,
@@ -38,6 +40,8 @@ def pytest_runtest_makereport(
                 "given": item.get_closest_marker("given") is not None,
                 "exception": [c.__name__ for c in type(excinfo.value).__mro__] if excinfo else None,
                 "message": str(excinfo.value)[:2000] if excinfo else "",
+                "cause": [c.__name__ for c in type(cause).__mro__] if cause else None,
+                "cause_message": str(cause)[:2000] if cause else "",
             }
         )
     return report

@@ -14,6 +14,7 @@ against the untouched stages/, with `kata.recorder` writing each outcome. Then i
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import os
@@ -39,6 +40,8 @@ class Outcome:
     exception: tuple[str, ...] = ()
     message: str = ""
     path: str = ""
+    cause: tuple[str, ...] = ()
+    cause_message: str = ""
 
     @property
     def stage(self) -> str:
@@ -56,6 +59,7 @@ def load_outcomes(lines: Iterable[str]) -> list[Outcome]:
         if line.strip():
             raw = json.loads(line)
             raw["exception"] = tuple(raw.get("exception") or ())
+            raw["cause"] = tuple(raw.get("cause") or ())
             outcomes.append(Outcome(**raw))
     return outcomes
 
@@ -93,9 +97,21 @@ def skeleton_problem(outcome: Outcome, stage: str) -> str | None:
             return None
         return f"raises a NotImplementedError that does not name the step ({stage!r}): {_first_line(outcome.message)}"
     if "AssertionError" in outcome.exception:
-        return None
+        return _wrapped_problem(outcome, stage)
     kind = outcome.exception[0] if outcome.exception else "an unknown error"
     return f"fails with {kind}, not an assertion or the step's NotImplementedError: {_first_line(outcome.message)}"
+
+
+def _wrapped_problem(outcome: Outcome, stage: str) -> str | None:
+    """An assertion raised from another error is only as intended as that error."""
+    if not outcome.cause or "AssertionError" in outcome.cause:
+        return None
+    if "NotImplementedError" in outcome.cause and stage in outcome.cause_message:
+        return None
+    return (
+        f"fails by an AssertionError raised from {outcome.cause[0]}, not from the step's "
+        f"NotImplementedError: {_first_line(outcome.cause_message)}"
+    )
 
 
 def solution_problem(outcome: Outcome) -> str | None:
@@ -174,20 +190,51 @@ def mirror_problems(root: Path) -> list[str]:
     return problems
 
 
-TODO_MARKS = ("TODO", "NotImplementedError")
 CONTEXT_LINES = 2
 
 
-def _unmarked_changes(previous: list[str], skeleton: list[str]) -> list[tuple[int, int]]:
-    """Skeleton line ranges (1-based) that differ from `previous` with no TODO near them."""
-    unmarked = []
+def _statement_spans(source: str) -> dict[int, tuple[int, int]]:
+    """For each line of Python source, the lines of the innermost statement holding it."""
+    spans: dict[int, tuple[int, int]] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return spans
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            for line in range(node.lineno, node.end_lineno + 1):
+                known = spans.get(line)
+                if known is None or known[1] - known[0] > node.end_lineno - node.lineno:
+                    spans[line] = (node.lineno, node.end_lineno)
+    return spans
+
+
+def _unmarked_changes(previous: list[str], skeleton: list[str], stage: str, python: bool) -> list[tuple[int, int]]:
+    """Skeleton line ranges (1-based) that differ from `previous` with no mark of `stage` near them.
+
+    A mark is a line naming the stage (`TODO(03_worker)`, `NotImplementedError("Step 03_worker
+    ...")`) within CONTEXT_LINES of the changed line, or of the Python statement holding it, so a
+    TODO docstring or a multi-line raise covers itself, while one TODO cannot cover a whole
+    rewritten function.
+    """
+    marked = [stage in line for line in skeleton]
+    spans = _statement_spans("\n".join(skeleton)) if python else {}
+    unmarked: list[tuple[int, int]] = []
     matcher = difflib.SequenceMatcher(a=previous, b=skeleton, autojunk=False)
     for tag, _, _, start, end in matcher.get_opcodes():
         if tag == "equal":
             continue
-        nearby = skeleton[max(0, start - CONTEXT_LINES) : end + CONTEXT_LINES]
-        if not any(mark in line for line in nearby for mark in TODO_MARKS):
-            unmarked.append((start + 1, max(start + 1, end)))
+        for index in range(start, end):
+            if not skeleton[index].strip():
+                continue
+            first, last = spans.get(index + 1, (index + 1, index + 1))
+            window = range(max(0, first - 1 - CONTEXT_LINES), min(len(skeleton), last + CONTEXT_LINES))
+            if any(marked[i] for i in window):
+                continue
+            if unmarked and unmarked[-1][1] == index:
+                unmarked[-1] = (unmarked[-1][0], index + 1)
+            else:
+                unmarked.append((index + 1, index + 1))
     return unmarked
 
 
@@ -204,16 +251,17 @@ def continuity_problems(root: Path) -> list[str]:
             problems.append(f"stages/{after}/{PACKAGE}/{rel} is missing: solutions/{before} has it")
         for rel in sorted(new_files - old_files):
             text = (skeleton / PACKAGE / rel).read_text(errors="replace")
-            if rel.endswith(".py") and not any(mark in text for mark in TODO_MARKS):
-                problems.append(f"stages/{after}/{PACKAGE}/{rel} is new in this stage but has no TODO")
+            if rel.endswith(".py") and after not in text:
+                problems.append(f"stages/{after}/{PACKAGE}/{rel} is new in this stage but has no TODO({after})")
         for rel in sorted(old_files & new_files):
             old = (previous / PACKAGE / rel).read_text(errors="replace").splitlines()
             new = (skeleton / PACKAGE / rel).read_text(errors="replace").splitlines()
-            for first, last in _unmarked_changes(old, new):
+            for first, last in _unmarked_changes(old, new, after, rel.endswith(".py")):
                 lines = f"{first}" if first == last else f"{first}-{last}"
                 problems.append(
-                    f"stages/{after}/{PACKAGE}/{rel}:{lines} differs from solutions/{before} with no TODO "
-                    "nearby: a skeleton changes the previous solution only where the learner has work to do"
+                    f"stages/{after}/{PACKAGE}/{rel}:{lines} differs from solutions/{before} with no "
+                    f"TODO({after}) nearby: a skeleton changes the previous solution only where the "
+                    "learner has work to do"
                 )
     return problems
 

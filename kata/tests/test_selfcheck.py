@@ -30,8 +30,13 @@ def outcome(**fields: object) -> Outcome:
         outcome(exception=("AssertionError", "Exception"), message="expected 1 email, got 0"),
         outcome(exception=("NotImplementedError", "RuntimeError"), message="Step 01_sync: fetch the GIF"),
         outcome(given=True, outcome="passed"),
+        outcome(
+            exception=("AssertionError",),
+            cause=("NotImplementedError",),
+            cause_message="Step 01_sync: write the view",
+        ),
     ],
-    ids=["assertion", "step-not-implemented", "given-passes"],
+    ids=["assertion", "step-not-implemented", "given-passes", "assertion-from-the-step"],
 )
 def test_intended_skeleton_failures_are_accepted(failure: Outcome) -> None:
     assert skeleton_problem(failure, "01_sync") is None
@@ -49,8 +54,23 @@ def test_intended_skeleton_failures_are_accepted(failure: Outcome) -> None:
         (outcome(outcome="skipped", exception=("Skipped",)), "is skipped"),
         (outcome(given=True, exception=("AssertionError",)), "marked `given` but does not pass"),
         (outcome(exception=("Failed",), message="Timeout (>20.0s) from pytest-timeout."), "fails with Failed"),
+        (
+            outcome(exception=("AssertionError",), cause=("AttributeError",), cause_message="no attribute 'dleay'"),
+            "raised from AttributeError",
+        ),
     ],
-    ids=["passes", "unnamed-step", "import-error", "type-error", "setup-error", "collect", "skip", "given-fails", "timeout"],
+    ids=[
+        "passes",
+        "unnamed-step",
+        "import-error",
+        "type-error",
+        "setup-error",
+        "collect",
+        "skip",
+        "given-fails",
+        "timeout",
+        "wrapped-typo",
+    ],
 )
 def test_unintended_skeleton_outcomes_are_reported(failure: Outcome, complaint: str) -> None:
     problem = skeleton_problem(failure, "01_sync")
@@ -107,6 +127,21 @@ SOLVED = """def send(email, thought):
     gif = fetch(thought)
     deliver(email, gif)
 """
+REWRITTEN = """    # TODO(02_b): nothing to do here
+    key = "public-beta-key"
+    gif = fetch(thought, key)
+    deliver(email, gif)
+    log(email)
+    audit(email)"""
+DOCSTRING_TODO = '''    """TODO(02_b): deliver the email.
+
+    A long explanation
+    over several lines
+    of what to do and why.
+    """
+    raise NotImplementedError(
+        "Step 02_b: deliver the email"
+    )'''
 
 
 def write(path: Path, text: str) -> None:
@@ -121,11 +156,17 @@ def write(path: Path, text: str) -> None:
         (SOLVED.replace("    deliver(email, gif)", "    # TODO(02_b): enqueue instead\n    raise NotImplementedError"), []),
         (
             SOLVED.replace("deliver(email, gif)", "deliver(gif, email)"),
-            ["stages/02_b/workit/app.py:3 differs from solutions/01_a with no TODO nearby"],
+            ["stages/02_b/workit/app.py:3 differs from solutions/01_a with no TODO(02_b) nearby"],
         ),
-        (SOLVED + "\n\n\n\ndef extra():\n    return 1\n", ["stages/02_b/workit/app.py:4-9 differs from solutions/01_a"]),
+        (SOLVED + "\n\n\n\ndef extra():\n    return 1\n", ["stages/02_b/workit/app.py:8-9 differs from solutions/01_a"]),
+        (
+            SOLVED.replace("    gif = fetch(thought)\n    deliver(email, gif)", REWRITTEN),
+            ["stages/02_b/workit/app.py:6-7 differs from solutions/01_a"],
+        ),
+        (SOLVED.replace("deliver(email, gif)", "deliver(gif, email)  # TODO: later"), ["stages/02_b/workit/app.py:3 "]),
+        (SOLVED.replace("    deliver(email, gif)", DOCSTRING_TODO), []),
     ],
-    ids=["unchanged", "todo", "silent-change", "silent-addition"],
+    ids=["unchanged", "todo", "silent-change", "silent-addition", "one-todo-for-a-rewrite", "todo-without-stage", "long-todo"],
 )
 def test_continuity_needs_a_todo_beside_each_change(tmp_path: Path, skeleton: str, expected: list[str]) -> None:
     write(tmp_path / "solutions" / "01_a" / "workit" / "app.py", SOLVED)
@@ -139,10 +180,10 @@ def test_continuity_reports_missing_and_unmarked_new_files(tmp_path: Path) -> No
     write(tmp_path / "solutions" / "01_a" / "workit" / "app.py", SOLVED)
     write(tmp_path / "stages" / "01_a" / "workit" / "app.py", "")
     write(tmp_path / "stages" / "02_b" / "workit" / "tasks.py", "def task():\n    pass\n")
-    write(tmp_path / "stages" / "02_b" / "workit" / "queue.py", "def push():\n    raise NotImplementedError\n")
+    write(tmp_path / "stages" / "02_b" / "workit" / "queue.py", "def push():\n    raise NotImplementedError('Step 02_b: push')\n")
     assert continuity_problems(tmp_path) == [
         "stages/02_b/workit/app.py is missing: solutions/01_a has it",
-        "stages/02_b/workit/tasks.py is new in this stage but has no TODO",
+        "stages/02_b/workit/tasks.py is new in this stage but has no TODO(02_b)",
     ]
 
 
