@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,8 +13,27 @@ import pytest
 from kata.broker import CELERY_TEST_CONF, TcpBroker, worker_running
 from kata.giphy import GiphyMock, giphy_mock
 from kata.inbox import SmtpInbox
+from kata.layout import stage_of
 
 GIPHY_TEST_KEY = "kata-test-giphy-key"
+
+# What create_app() reads from the environment (GIPHY_TIMEOUT, MAIL_TIMEOUT, SECRET_KEY, ...),
+# and what Celery reads (CELERY_BROKER_URL): a value left in your shell must not change a test.
+SETTINGS_PREFIXES = ("GIPHY_", "MAIL_", "REDIS_", "CELERY_")
+SETTINGS = ("SECRET_KEY", "FLASK_DEBUG")
+
+
+@pytest.fixture(autouse=True)
+def no_settings_from_the_shell(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset the app's settings for each stage test; a test that needs one sets it itself.
+
+    The integration tier runs the real services with the environment they are given.
+    """
+    if stage_of(request.path, request.config.rootpath) is None or request.node.get_closest_marker("integration"):
+        return
+    for name in list(os.environ):
+        if name.startswith(SETTINGS_PREFIXES) or name in SETTINGS:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

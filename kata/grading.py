@@ -155,6 +155,7 @@ class Graded:
     filename: str = ""
     line_no: int = 0
     duration: float = 0.0
+    given: bool = False
 
 
 def _graded_test(test: TestResult, run: TestRun) -> Graded:
@@ -181,6 +182,7 @@ def _graded_test(test: TestResult, run: TestRun) -> Graded:
         filename=test.filename,
         line_no=test.line_no,
         duration=round(test.duration, 3),
+        given=test.given,
     )
 
 
@@ -205,7 +207,11 @@ def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
         weight = config.weights.get(result.stage, 0.0)
         if not entries:
             entries = [Graded(f"{result.stage}", "error", run.problem or "no tests were collected for this stage")]
-        for entry, points in zip(entries, split_points(weight, len(entries))):
+        # `given` tests pass on the untouched skeleton: they guard, they earn nothing.
+        earning = [entry for entry in entries if not entry.given] or entries
+        shares = dict(zip(map(id, earning), split_points(weight, len(earning))))
+        for entry in entries:
+            points = shares.get(id(entry), 0)
             tests.append(
                 {
                     "name": entry.name,

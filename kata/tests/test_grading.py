@@ -126,7 +126,7 @@ def test_grade_gives_partial_credit_in_the_classroom_runner_format(tmp_path: Pat
         golden.write_text(json.dumps(normalised(result), indent=2) + "\n")
     assert normalised(result) == json.loads(golden.read_text()), "the result changed: KATA_UPDATE_GOLDEN=1 rewrites the golden file"
     assert code == 1
-    assert "6.00 / 10" in output and "0.84 / 5" in output and "6.84 / 15" in output, output
+    assert "5.00 / 10" in output and "0.84 / 5" in output and "5.84 / 15" in output, output  # `given` earns 0
     assert "4 test(s) could not run" in output
 
 
@@ -139,7 +139,7 @@ def test_a_passing_kata_scores_full_marks(tmp_path: Path, monkeypatch: pytest.Mo
     code, output, result = grade(tmp_path, clean_env=monkeypatch)
     assert (code, result["status"], result["max_score"]) == (0, "pass", 10)
     assert sum(test["score"] for test in result["tests"]) == pytest.approx(10)
-    assert [test["max_score"] for test in result["tests"]] == [2.0] * 5
+    assert [test["max_score"] for test in result["tests"]] == [2.5, 2.5, 0, 2.5, 2.5]  # the `given` test earns 0
 
 
 HANGS = "def answer():\n    while True:\n        pass\n"
