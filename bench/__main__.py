@@ -109,7 +109,7 @@ def run_stack_sections(sections: str, args: argparse.Namespace, results: dict[st
             with GiphyStandIn(delay=args.job_latency) as giphy:
                 env = app_environment(redis.url, inbox, giphy.api_url)
                 results["scale"] = scale.run(
-                    redis.url, env, inbox, logs, purge, inbox=args.scale_inbox,
+                    redis.url, env, inbox, logs, purge, inbox=args.scale_inbox, even_runs=not args.no_extra_scale_runs,
                     concurrencies=tuple(args.concurrency), jobs=args.jobs, job_latency=args.job_latency, log=log,
                 )
         log("\nstopping the stack...")
@@ -118,7 +118,12 @@ def run_stack_sections(sections: str, args: argparse.Namespace, results: dict[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 14 (default: 1234)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per pytest command (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each stage and its floor (median)")
+    parser.add_argument("--selfcheck-repeats", type=int, default=1, help="timed runs of each self-check (median)")
+    parser.add_argument("--selfcheck-integration", action="store_true",
+                        help="also time `python -m kata selfcheck --integration` (what make test runs)")
+    parser.add_argument("--no-extra-scale-runs", action="store_true",
+                        help="skip section 4's supplementary runs (a job count that fills every round)")
     parser.add_argument("--giphy-delay", type=float, default=2.0)
     parser.add_argument("--sync-requests", type=int, default=5)
     parser.add_argument("--background-requests", type=int, default=200)
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"note: the machine is busy (load average {load:.1f} on {cores} cores): expect noisy figures")
     if "1" in args.sections:
         log(f"== 1. Feedback loop: pytest per stage beside its floor (median of {args.repeats}) ==")
-        results["feedback"] = feedback.run(args.repeats, log=log)
+        results["feedback"] = feedback.run(args.repeats, args.selfcheck_repeats, args.selfcheck_integration, log=log)
     if set(args.sections) & set("234"):
         run_stack_sections(args.sections, args, results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
@@ -160,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as missing:
         log(f"(no plot: {missing}; `make bench` installs the bench extra)")
     print("\n" + format_report(results))
-    if leftovers:
+    if not TRACKER.groups:
+        pass
+    elif leftovers:
         print(f"\nWARNING: {len(leftovers)} process(es) started by the bench are still running:\n  " + "\n  ".join(leftovers))
     else:
         print(f"\nall {len(TRACKER.groups)} process groups started by the bench (redis-server, maildump, flask, gunicorn, "

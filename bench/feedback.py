@@ -88,23 +88,24 @@ def durations(stage: str) -> list[str]:
     return [line.strip() for line in lines[start + 1 : start + 9] if line.strip()]
 
 
-def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
+def run(repeats: int = 3, selfcheck_repeats: int = 1, integration: bool = False, log: Any = print) -> dict[str, Any]:
     results: dict[str, Any] = {"repeats": repeats, "stages": [], "selfcheck": {}}
     with tempfile.TemporaryDirectory(dir=ROOT / "bench", prefix="_floor-") as tmp:
         floor_dir = Path(tmp)
         for stage in stages():
-            # One untimed warm-up run that records the modules the stage imports.
+            # The first timed run also records the modules the stage imports (bench.probe
+            # writes them at exit: a few milliseconds); the floor file is built from them.
             record = floor_dir / f"{stage}.modules.json"
-            _, done = timed(PYTEST + [f"stages/{stage}", "--solutions", "-p", "bench.probe"], env={OUT_ENV: str(record)})
-            modules = library_modules(json.loads(record.read_text())) if record.exists() else []
             floor_file = floor_dir / f"test_floor_{stage}.py"
-            floor_file.write_text(FLOOR_TEMPLATE.format(stage=stage, modules=modules))
-
-            stage_times, floor_times, outcome = [], [], tail(done)
-            for _ in range(repeats):
-                seconds, done = timed(PYTEST + [f"stages/{stage}", "--solutions"])
+            stage_times, floor_times, modules, outcome, passed = [], [], [], "", True
+            for attempt in range(repeats):
+                probe = ["-p", "bench.probe"] if attempt == 0 else []
+                seconds, done = timed(PYTEST + [f"stages/{stage}", "--solutions", *probe], env={OUT_ENV: str(record)} if probe else None)
                 stage_times.append(seconds)
-                outcome = tail(done)
+                outcome, passed = tail(done), passed and done.returncode == 0
+                if attempt == 0:
+                    modules = library_modules(json.loads(record.read_text())) if record.exists() else []
+                    floor_file.write_text(FLOOR_TEMPLATE.format(stage=stage, modules=modules))
                 seconds, floor_done = timed(PYTEST + [str(floor_file.relative_to(ROOT))])
                 if floor_done.returncode != 0:
                     raise RuntimeError(f"the floor run for {stage} failed: {tail(floor_done, 15)}")
@@ -112,7 +113,7 @@ def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
             row: dict[str, Any] = {
                 "stage": stage,
                 "command": f"pytest stages/{stage} --solutions -q -p no:cacheprovider",
-                "passed": done.returncode == 0,
+                "passed": passed,
                 "outcome": outcome,
                 "seconds": stage_times,
                 "median_s": statistics.median(stage_times),
@@ -127,9 +128,11 @@ def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
             results["stages"].append(row)
             log(f"  {stage}: {row['median_s']:.2f} s, floor {row['floor_median_s']:.2f} s, {row['ratio']:.2f}x  ({outcome})")
 
-    # The self-check: the plain one `repeats` times; with the integration tier (what `make
-    # test` runs, and the slowest) once, to keep `make bench` within its time budget.
-    for label, extra, runs in (("selfcheck", [], repeats), ("selfcheck --integration", ["--integration"], 1)):
+    # The self-check, `selfcheck_repeats` times (median); with the integration tier too (what
+    # `make test` runs) when asked: at 10-30 s a run it would crowd make bench's five minutes.
+    variants = [("selfcheck", [])] + ([("selfcheck --integration", ["--integration"])] if integration else [])
+    for label, extra in variants:
+        runs = selfcheck_repeats
         times, ok = [], True
         for _ in range(runs):
             seconds, done = timed([sys.executable, "-m", "kata", "selfcheck", *extra], timeout=180)
