@@ -24,13 +24,24 @@ class Delivery:
     message: EmailMessage
 
 
+TRY_LATER = "451 4.3.0 Mail server busy, try again later"
+
+
 class _Keeper:
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
+        self.attempts = 0  # DATA commands seen, refused or accepted
+        self.refusals = 0  # how many of the next DATA commands to refuse
+        self.refusal = TRY_LATER
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.attempts += 1
+            if self.refusals > 0:
+                self.refusals -= 1
+                return self.refusal
         raw = envelope.original_content or b""
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -73,6 +84,20 @@ class SmtpInbox:
     def clear(self) -> None:
         with self._keeper.lock:
             self._keeper.deliveries.clear()
+            self._keeper.attempts = 0
+            self._keeper.refusals = 0
+
+    def refuse(self, count: int, reply: str = TRY_LATER) -> None:
+        """Refuse the next `count` messages with `reply` (a 4xx: try later), then accept again."""
+        with self._keeper.lock:
+            self._keeper.refusals = count
+            self._keeper.refusal = reply
+
+    @property
+    def attempts(self) -> int:
+        """How many messages were offered (DATA commands), refused or accepted."""
+        with self._keeper.lock:
+            return self._keeper.attempts
 
     @property
     def deliveries(self) -> list[Delivery]:
