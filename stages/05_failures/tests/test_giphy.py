@@ -1,0 +1,172 @@
+"""Giphy failing: wait and try again when it may help, and never lose the email over a GIF.
+
+A timeout, a server error (5xx) or a rate limit (429) can be gone a minute later: the task
+retries, waiting longer each time (self.retry with a countdown: the worker is free while it
+waits). A bad key (401), an answer we cannot read or no GIF at all will be the same in a
+minute: the email goes out at once, without a GIF. So does it when Giphy is still down after
+a few retries. Either way the log says what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import requests
+
+from kata.giphy import RANDOM_URL, SEARCH_URL, error_body
+from kata.inbox import image_sources
+
+EMAIL = "buster@example.com"
+THOUGHT = "I'm a monster"
+GIF = "https://media.giphy.com/media/kataMonster/200.gif"
+RUNS = 12  # jobs run to see the waits grow past the jitter
+
+
+def gifs_in(message) -> list[str | None]:
+    html = message.get_body(("html",))
+    return image_sources(html.get_content()) if html is not None else []
+
+
+def giphy_fails(giphy, how: str) -> None:
+    """Register one failure of both search and random (each answer can be registered again)."""
+    for url in (SEARCH_URL, RANDOM_URL):
+        if how == "timeout":
+            giphy.mock.get(url, body=requests.exceptions.ReadTimeout("Giphy did not answer in time"))
+        elif how == "unreachable":
+            giphy.mock.get(url, body=requests.exceptions.ConnectionError("connection refused"))
+        elif how == "malformed":
+            giphy.mock.get(url, body="<html>Bad gateway</html>", content_type="text/html")
+        elif how == "nothing":
+            giphy.mock.get(url, json={"data": [], "meta": {"status": 200, "msg": "OK"}})
+        else:
+            status = int(how)
+            giphy.mock.get(url, status=status, json=error_body(status))
+
+
+def only_email(inbox, what: str):
+    deliveries = inbox.deliveries
+    assert [d.rcpt_tos for d in deliveries] == [(EMAIL,)], (
+        f"{what}, the job delivered {len(deliveries)} email(s); expected exactly one, to "
+        f"{EMAIL!r}: a missing GIF is no reason to lose the email."
+    )
+    return deliveries[0].message
+
+
+def describe(job) -> str:
+    return f"ended {job.state}" + (f" with {type(job.error).__name__}: {job.error}" if job.error else "")
+
+
+@pytest.mark.parametrize("how", ["timeout", "unreachable", "500", "503", "429"])
+def test_giphy_failing_for_a_moment_is_retried_and_the_gif_arrives(run_job, giphy, inbox, how):
+    giphy_fails(giphy, how)  # the first attempt: search and random both fail
+    giphy.search_finds(GIF)  # from the second attempt on, search works
+
+    job = run_job(EMAIL, THOUGHT)
+
+    what = f"with Giphy failing once ({how}) and then answering"
+    if not inbox.deliveries:
+        raise AssertionError(
+            f"{what}, the job {describe(job)} and sent no email. A {how} may be gone in a "
+            "moment: catch GiphyError around notifier.find_gif(thought) and, when "
+            "problem.transient, raise self.retry(exc=problem, countdown=...) to try again later."
+        )
+    message = only_email(inbox, what)
+    assert gifs_in(message) == [GIF] and len(job.retries) >= 1, (
+        f"{what}, the job sent its email with the images {gifs_in(message)!r} after "
+        f"{len(job.retries)} retries; expected one retry and then the GIF: a {how} is worth "
+        "waiting for (GiphyError.transient is True for it)."
+    )
+    assert len(giphy.calls_to("search")) == 2, (
+        f"the job asked Giphy's search {len(giphy.calls_to('search'))} times; expected 2: "
+        "once, and once more on the retry."
+    )
+
+
+@pytest.mark.parametrize("how", ["401", "403", "malformed", "nothing"])
+def test_a_giphy_problem_that_will_not_go_away_sends_the_email_at_once_without_a_gif(
+    run_job, giphy, inbox, how
+):
+    giphy_fails(giphy, how)
+
+    job = run_job(EMAIL, THOUGHT)
+
+    what = f"with Giphy answering {how}"
+    if not inbox.deliveries:
+        raise AssertionError(
+            f"{what}, the job {describe(job)} and sent no email. Catch GiphyError around "
+            "notifier.find_gif(thought) and send the email without a GIF: "
+            "notifier.send_email(email, thought, None)."
+        )
+    message = only_email(inbox, what)
+    assert gifs_in(message) == [], f"{what} there is no GIF, yet the email shows {gifs_in(message)!r}."
+    assert job.retries == [], (
+        f"{what}, the job retried {len(job.retries)} time(s) before sending; expected none: "
+        "asking again will not fix a bad key or an answer we cannot read. Retry only when "
+        "GiphyError.transient is True."
+    )
+    assert "monster" in message.get_body(("html",)).get_content(), "the email should still show the thought."
+
+
+def test_giphy_down_for_good_ends_in_an_email_without_a_gif(run_job, giphy, inbox):
+    giphy_fails(giphy, "503")  # registered once, answered every time
+
+    job = run_job(EMAIL, THOUGHT)
+
+    what = "with Giphy down (503) the whole time"
+    if not inbox.deliveries:
+        raise AssertionError(
+            f"{what}, the job {describe(job)} after {len(job.retries)} retries and sent no "
+            "email. Retry a transient GiphyError a few times only (self.request.retries < "
+            "GIPHY_RETRIES), then send the email without a GIF."
+        )
+    message = only_email(inbox, what)
+    assert gifs_in(message) == [], f"{what} the email shows {gifs_in(message)!r}; expected no image."
+    assert 1 <= len(job.retries) <= 5, (
+        f"{what}, the job retried {len(job.retries)} time(s) before giving up on the GIF; "
+        "expected a few (1 to 5): waiting for Giphy is worth a minute, not an hour."
+    )
+
+
+def test_the_waits_for_giphy_grow(run_job, giphy, inbox, seeded_random):
+    giphy_fails(giphy, "503")
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    counts = {len(job.retries) for job in jobs}
+    assert counts and min(counts) >= 2, (
+        f"with Giphy down, the jobs retried {sorted(counts)} time(s); expected at least 2 "
+        "retries each, to see the wait grow."
+    )
+    first = max(job.countdowns[0] for job in jobs)
+    last = max(job.countdowns[min(counts) - 1] for job in jobs)
+    assert last >= 2 * first and last >= 2, (
+        f"over {RUNS} jobs with Giphy down, the longest first wait was {first} s and the longest "
+        f"wait before the last retry {last} s; expected the waits to grow (1, 2, 4 s... at "
+        "most, less with jitter): countdown=get_exponential_backoff_interval(factor=1, "
+        "retries=self.request.retries, maximum=..., full_jitter=True) from "
+        "celery.utils.time. A fixed countdown hammers a Giphy that is already struggling."
+    )
+
+
+def test_the_log_says_when_the_email_went_without_a_gif(run_job, giphy, inbox, caplog):
+    giphy_fails(giphy, "401")
+
+    with caplog.at_level(logging.INFO):
+        job = run_job(EMAIL, THOUGHT)
+
+    assert inbox.deliveries, (
+        f"with Giphy answering 401 the job {describe(job)} and sent no email; expected the "
+        "email, without a GIF (see the tests above)."
+    )
+    said = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "gif" in r.getMessage().lower()
+    ]
+    assert said, (
+        "the email went out without a GIF and no WARNING says so. Log what happened and why, "
+        "e.g. logger.warning('job %s: no GIF (%s); sending the email without one', "
+        "self.request.id, problem), with logger = get_task_logger(__name__): that line is "
+        "all anyone will see of it. Logged: "
+        + json.dumps([f"{r.levelname}: {r.getMessage()[:100]}" for r in caplog.records][-5:])
+    )

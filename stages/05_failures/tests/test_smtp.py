@@ -1,0 +1,118 @@
+"""SMTP failing: try again later, each time waiting longer, a few times, then give up loudly.
+
+When the mail server refuses (a 4xx: busy, try later) or cannot be reached, the task does not
+fail at once: it retries with exponential backoff (1, 2, 4, 8... seconds) and jitter (each
+wait drawn at random below that, so that jobs that failed together do not all come back
+together), up to a limit. When SMTP is back, the email goes out, once. When it never comes
+back, the job fails for good: the worker logs it, nobody is told "sent".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+EMAIL = "buster@example.com"
+THOUGHT = "I'm a monster"
+GIF = "https://media.giphy.com/media/kataMonster/200.gif"
+RUNS = 12  # jobs run to see the waits grow past the jitter
+AUTORETRY = (
+    "@shared_task(bind=True, autoretry_for=(smtplib.SMTPException, OSError), "
+    "retry_backoff=True, retry_jitter=True, max_retries=5)"
+)
+
+
+def describe(job) -> str:
+    return f"ended {job.state}" + (f" with {type(job.error).__name__}: {job.error}" if job.error else "")
+
+
+def test_smtp_refusing_for_a_moment_is_retried_and_the_email_arrives_once(run_job, giphy, inbox):
+    giphy.search_finds(GIF)
+    inbox.refuse(2)  # "451 try again later", twice, then the server takes mail again
+
+    job = run_job(EMAIL, THOUGHT)
+
+    delivered = len(inbox.deliveries)
+    assert delivered == 1, (
+        f"with the SMTP server refusing the first 2 attempts (451, try again later), the job "
+        f"{describe(job)} after {len(job.retries)} retries and delivered {delivered} email(s); "
+        "expected exactly one, on the third attempt. Let Celery retry the task on SMTP and "
+        f"network errors: {AUTORETRY}."
+    )
+    assert (inbox.attempts, len(job.retries), job.state) == (3, 2, "SUCCESS"), (
+        f"the SMTP server was offered the email {inbox.attempts} time(s) and the job retried "
+        f"{len(job.retries)} time(s), ending {job.state}; expected 3 offers, 2 retries, SUCCESS."
+    )
+
+
+def test_smtp_down_is_retried_a_few_times_then_the_job_fails(run_job, giphy, inbox, smtp):
+    giphy.search_finds(GIF)
+    smtp.down()
+
+    job = run_job(EMAIL, THOUGHT)
+
+    assert job.retries, (
+        f"with the SMTP server unreachable, the job {describe(job)} without a single retry: "
+        f"one refused connection and the email is gone. {AUTORETRY}: OSError covers a "
+        "refused or timed-out connection."
+    )
+    assert 3 <= len(job.retries) <= 10, (
+        f"with the SMTP server unreachable, the job retried {len(job.retries)} time(s); "
+        "expected a limit between 3 and 10 (max_retries=5): enough to ride out a restart, "
+        "not so many that a dead server keeps the job forever."
+    )
+    assert job.state == "FAILURE", (
+        f"after its last retry the job ended {job.state}, although no email was sent; expected "
+        "FAILURE, so that the worker logs the error and monitoring sees it. Do not catch the "
+        "SMTP error and return: that reports success for an email that was lost."
+    )
+
+
+def test_the_waits_between_smtp_retries_grow(run_job, giphy, inbox, smtp, seeded_random):
+    giphy.search_finds(GIF)
+    smtp.down()
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    fewest = min(len(job.retries) for job in jobs)
+    assert fewest >= 3, (
+        f"with SMTP down, a job retried only {fewest} time(s); expected at least 3 (see "
+        "test_smtp_down_is_retried_a_few_times_then_the_job_fails)."
+    )
+    longest = [max(job.countdowns[i] for job in jobs) for i in range(fewest)]
+    assert longest[0] <= 10 and longest[-1] >= 2 * max(longest[0], 1), (
+        f"over {RUNS} jobs with SMTP down, the longest wait before each retry was {longest} "
+        "seconds; expected a short first wait (10 s at most) and waits that double each time "
+        "(1, 2, 4, 8... with jitter below those): retry_backoff=True. The same wait every time "
+        "(the default is 180 s) keeps hitting a server that is struggling, and retrying at "
+        "once is worse."
+    )
+
+
+def test_the_waits_between_smtp_retries_are_jittered(run_job, giphy, inbox, smtp, seeded_random):
+    giphy.search_finds(GIF)
+    smtp.down()
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    patterns = {tuple(job.countdowns) for job in jobs}
+    assert all(job.retries for job in jobs), "with SMTP down every job should retry."
+    assert len(patterns) > 1, (
+        f"{RUNS} jobs that failed the same way all waited exactly {sorted(patterns)[0]} "
+        "seconds: when the server comes back they all come back at the same moment, and may "
+        "knock it over again. retry_jitter=True makes each wait a random value below the "
+        "backoff."
+    )
+
+
+@pytest.mark.parametrize("refusals", [1, 3])
+def test_when_smtp_comes_back_the_email_is_sent_exactly_once(run_job, giphy, inbox, refusals):
+    giphy.search_finds(GIF)
+    inbox.refuse(refusals)
+
+    job = run_job(EMAIL, THOUGHT)
+
+    assert (len(inbox.deliveries), job.state) == (1, "SUCCESS"), (
+        f"with the SMTP server refusing {refusals} time(s) before accepting, the job "
+        f"{describe(job)} after {len(job.retries)} retries, and {len(inbox.deliveries)} "
+        f"email(s) arrived; expected exactly one email and SUCCESS. {AUTORETRY}."
+    )
