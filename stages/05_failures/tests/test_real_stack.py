@@ -30,6 +30,11 @@ GRACE = 1.5  # seconds to wait after the first email, for a second copy that sho
 
 @pytest.fixture
 def stack_env(stack_env: dict[str, str]) -> dict[str, str]:
+    """The stack's settings with a short visibility timeout, and a Redis with no job in it: a
+    job left over by an earlier test would be one more email."""
+    import redis
+
+    redis.Redis.from_url(stack_env["REDIS_URL"]).delete("celery", "unacked", "unacked_index")
     return {**stack_env, "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
 
 
