@@ -17,7 +17,7 @@ EXTENSION = "celery"
 # timeouts, and one quick second try (for a pooled connection that Redis closed meanwhile), so
 # .delay() gives up within a second and the view can answer 503. Settings in app.config
 # ["CELERY"] win over these.
-BROKER_TIMEOUT = 0.4  # seconds; Redis on the same network answers in a millisecond
+BROKER_TIMEOUT = 0.3  # seconds; Redis on the same network answers in a millisecond
 FAIL_FAST_TRANSPORT = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": BROKER_TIMEOUT}
 FAIL_FAST_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
