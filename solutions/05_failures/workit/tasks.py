@@ -23,7 +23,7 @@ from workit.giphy import GiphyError
 
 logger = get_task_logger(__name__)
 
-MAX_RETRIES = 5  # then the job fails for good: about a minute of trying, with backoff
+MAX_RETRIES = 5  # then the job fails for good: at most 1 + 2 + 4 + 8 + 16 s of waiting in all
 GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
 
