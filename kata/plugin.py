@@ -44,6 +44,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         config.stash[_switch_key].uninstall()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `reference` check what the reference app does beyond the step: they run
+    against solutions/ only, never against the learner's code."""
+    if config.stash[_target_key] == "solutions":
+        return
+    beyond = [item for item in items if item.get_closest_marker("reference")]
+    if beyond:
+        items[:] = [item for item in items if not item.get_closest_marker("reference")]
+        config.hook.pytest_deselected(items=beyond)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     target = config.stash[_target_key]
     where = "your code in stages/" if target == "stages" else "the reference code in solutions/"

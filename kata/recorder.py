@@ -38,6 +38,7 @@ def pytest_runtest_makereport(
                 "when": report.when,
                 "outcome": report.outcome,
                 "given": item.get_closest_marker("given") is not None,
+                "reference": item.get_closest_marker("reference") is not None,
                 "exception": [c.__name__ for c in type(excinfo.value).__mro__] if excinfo else None,
                 "message": str(excinfo.value)[:2000] if excinfo else "",
                 "cause": [c.__name__ for c in type(cause).__mro__] if cause else None,

@@ -42,6 +42,7 @@ class Outcome:
     path: str = ""
     cause: tuple[str, ...] = ()
     cause_message: str = ""
+    reference: bool = False
 
     @property
     def stage(self) -> str:
@@ -125,6 +126,7 @@ class StageVerdict:
     stage: str
     tests: int = 0
     given: int = 0
+    reference: int = 0
     solution_passing: int = 0
     skeleton_failing: int = 0
     problems: list[str] = field(default_factory=list)
@@ -148,6 +150,11 @@ def judge(stage: str, solution: Iterable[Outcome], skeleton: Iterable[Outcome]) 
         else:
             verdict.solution_passing += 1
         untouched = on_skeleton.get(nodeid)
+        if solved is not None and solved.reference:
+            verdict.reference += 1
+            if untouched is not None:
+                verdict.problems.append(f"{name}: is marked `reference` but ran against the skeleton")
+            continue
         if untouched is None:
             verdict.problems.append(f"{name}: did not run against the skeleton")
             continue
@@ -301,17 +308,17 @@ def finish_run(run: Run) -> tuple[list[Outcome], list[str]]:
 
 
 def format_table(verdicts: list[StageVerdict]) -> str:
-    header = f"{'stage':<14}{'tests':>6}  {'solution passes':<17}{'skeleton fails as intended':<28}verdict"
+    header = f"{'stage':<14}{'tests':>6}  {'solution passes':<17}{'skeleton fails as intended':<36}verdict"
     rows = [header, "-" * len(header)]
     for v in verdicts:
         if v.tests == 0:
-            rows.append(f"{v.stage:<14}{0:>6}  {'-':<17}{'-':<28}no tests yet")
+            rows.append(f"{v.stage:<14}{0:>6}  {'-':<17}{'-':<36}no tests yet")
             continue
-        asked = v.tests - v.given
-        given = f" (+{v.given} given)" if v.given else ""
+        asked = v.tests - v.given - v.reference
+        given = "".join(f" (+{n} {kind})" for n, kind in ((v.given, "given"), (v.reference, "reference")) if n)
         rows.append(
             f"{v.stage:<14}{v.tests:>6}  {f'{v.solution_passing}/{v.tests}':<17}"
-            f"{f'{v.skeleton_failing}/{asked}{given}':<28}{'ok' if v.ok else 'PROBLEMS'}"
+            f"{f'{v.skeleton_failing}/{asked}{given}':<36}{'ok' if v.ok else 'PROBLEMS'}"
         )
     return "\n".join(rows)
 

@@ -220,3 +220,17 @@ def test_selfcheck_end_to_end(pytester: pytest.Pytester) -> None:
     assert skeleton_failure.startswith(
         "tests/test_it.py::test_answer: fails with AttributeError, not an assertion or the step's NotImplementedError"
     )
+
+
+def test_reference_tests_run_on_the_solution_only() -> None:
+    beyond = "stages/01_sync/tests/test_app.py::test_csrf"
+    solution = [Outcome(NODE, "call", "passed"), Outcome(beyond, "call", "passed", reference=True)]
+    skeleton = [Outcome(NODE, "call", "failed", exception=("AssertionError",))]
+    verdict = judge("01_sync", solution, skeleton)
+    assert (verdict.tests, verdict.reference, verdict.solution_passing, verdict.skeleton_failing, verdict.ok) == (
+        2, 1, 2, 1, True,
+    )
+    leaked = judge("01_sync", solution, skeleton + [Outcome(beyond, "call", "failed", reference=True)])
+    assert leaked.problems == ["tests/test_app.py::test_csrf: is marked `reference` but ran against the skeleton"]
+    failing = judge("01_sync", [solution[0], Outcome(beyond, "call", "failed", reference=True)], skeleton)
+    assert failing.problems[0].startswith("tests/test_app.py::test_csrf: failed on the solution")
