@@ -1,5 +1,5 @@
 """End to end in a real browser: headless Chromium fills in the form of the finished app
-(solutions/04_enqueue), lands on /sent, and the email reaches maildump through the worker."""
+(solutions/05_failures), lands on /sent, and the email reaches maildump through the worker."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from kata.stack import STANDIN_GIF, GiphyStandIn, Maildump, RedisInfo, app_envir
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-FINISHED_APP = ROOT / "solutions" / "04_enqueue"
+FINISHED_APP = ROOT / "solutions" / "05_failures"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+from kata.broker import task_failures, wait_for_email_or_failure
 
 NAME = "workit.tasks.send_randomness_email"
 EMAIL = "tobias@example.com"
@@ -51,29 +51,6 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
         f"{jobs!r}; expected exactly one. {why}"
     )
     return jobs[0]
-
-
-@contextmanager
-def task_failures():
-    """The exceptions tasks raise in the worker while the block runs (the worker only logs them)."""
-    from celery.signals import task_failure
-
-    failures: list[BaseException] = []
-
-    def remember(sender=None, exception=None, **_):
-        failures.append(exception)
-
-    task_failure.connect(remember, weak=False)
-    try:
-        yield failures
-    finally:
-        task_failure.disconnect(remember)
-
-
-def wait_for_email_or_failure(inbox, failures, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not inbox.deliveries and not failures:
-        time.sleep(0.002)
 
 
 def test_posting_the_form_redirects_to_the_sent_page(submit, giphy, inbox, broker):

@@ -82,6 +82,7 @@ def assert_nothing_done(broker, inbox, giphy, what: str) -> None:
     )
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize(
     ("body", "what"),
     [
@@ -120,6 +121,7 @@ def test_a_json_body_gets_the_form_back(submit, giphy, inbox, broker):
     assert_nothing_done(broker, inbox, giphy, "a JSON body")
 
 
+@pytest.mark.reference
 def test_a_huge_form_is_refused_before_it_is_read(submit, giphy, inbox, broker):
     thought = "x" * 1_000_000
 
@@ -209,6 +211,7 @@ def post_within(client, seconds: float, **options):
     return outcome.get("response"), outcome.get("took")
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize(
     ("kind", "what"),
     [
@@ -250,6 +253,7 @@ def test_when_redis_is_down_the_page_says_so_within_a_second(
     )
 
 
+@pytest.mark.reference
 def test_when_redis_comes_back_the_next_form_is_queued(submit, fake_redis, giphy, inbox, broker):
     fake_redis.go_down()
     down = submit(FORM)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets  # TODO(04_enqueue): new and done for you, like everything about SECRET_KEY here
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # TODO(04_enqueue): done for you (the type of fallback_secret_key's argument)
-    from flask import Flask
+from typing import Any
 
 MAIL_SENDER = "gob@example.com"
-DEV_SECRET_KEY = "dev-only-not-secret"  # TODO(04_enqueue): done for you: stage 01's default
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     return {
-        # TODO(04_enqueue): done for you: no published default any more; see fallback_secret_key.
-        "SECRET_KEY": environ.get("SECRET_KEY"),
+        "SECRET_KEY": environ.get("SECRET_KEY", "dev-only-not-secret"),
         "GIPHY_API_KEY": environ.get("GIPHY_API_KEY"),
         "GIPHY_TIMEOUT": float(environ.get("GIPHY_TIMEOUT", "5")),
         "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),
@@ -33,21 +27,3 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
             "broker_connection_retry_on_startup": True,  # a worker waits for Redis to come up
         },
     }
-
-
-# TODO(04_enqueue): new and done for you. Nothing to write here; read it once.
-def fallback_secret_key(app: Flask) -> str:
-    """The key for an app started without SECRET_KEY.
-
-    In debug or testing mode, the well-known development key. Anywhere else a published key
-    would let anyone forge the session cookie, so: a random key, and a warning. Flashed
-    messages still work, but sessions end when the process restarts and are not shared with
-    other processes. Set SECRET_KEY for real use.
-    """
-    if app.debug or app.testing:
-        return DEV_SECRET_KEY
-    app.logger.warning(
-        "SECRET_KEY is not set: using a random key for this process. Sessions will not "
-        "survive a restart; set SECRET_KEY in the environment."
-    )
-    return secrets.token_hex()
