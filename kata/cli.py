@@ -592,12 +592,15 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
+    checks = sum(v.solution_passing + v.skeleton_failing + v.given for v in verdicts)
     if problems:
         click.echo(f"\n{len(problems)} problem(s):", err=True)
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
+        click.echo(f"selfcheck: {checks} passed, {len(problems)} failed")
         raise SystemExit(1)
     click.echo("self-check passed: every solution passes, every skeleton fails as intended.")
+    click.echo(f"selfcheck: {checks} passed, 0 failed")
 
 
 @main.command("giphy-standin")
