@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from html.parser import HTMLParser
 
 import pytest
 
 from kata.broker import task_failures, wait_for_email_or_failure
 from kata.inbox import image_sources
+from kata.page import read_page
 
 EMAIL = "maeby@example.com"
 THOUGHT = "marry me"
@@ -30,29 +30,8 @@ QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing w
 MISSING_FIELDS = "Please give us both an email address and a thought."
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.text: list[str] = []
-        self.fields: dict[str | None, str | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "input":
-            attributes = dict(attrs)
-            self.fields[attributes.get("name")] = attributes.get("value")
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def read(html: str) -> _Page:
-    page = _Page()
-    page.feed(html)
-    return page
-
-
 def shown(response) -> str:
-    return " ".join(" ".join(read(response.text).text).split())
+    return read_page(response.text).shown
 
 
 def queued(broker) -> list[tuple[str, list, dict]]:
@@ -68,7 +47,7 @@ def assert_form_again(response, what: str, status: int, message: str) -> None:
         f"POST /mailers with {what} answered {status} but the page does not say {message!r} "
         "(from workit/validation.py)."
     )
-    assert "mailers[email]" in read(response.text).fields, (
+    assert "mailers[email]" in read_page(response.text).values, (
         f"POST /mailers with {what} should show the form again, so the user can send it again."
     )
     assert "Traceback" not in response.text, f"the page for {what} shows a traceback to the user."
@@ -243,7 +222,7 @@ def test_when_redis_is_down_the_page_says_so_within_a_second(
         "second: shorter broker timeouts, and no more than one retry of the publish."
     )
     assert_form_again(response, f"Redis down ({what})", 503, QUEUE_UNAVAILABLE)
-    fields = read(response.text).fields
+    fields = read_page(response.text).values
     assert (fields.get("mailers[email]"), fields.get("mailers[thought]")) == (EMAIL, THOUGHT), (
         "the 503 page should keep what the user typed, so that trying again is one click."
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 
 import pytest
+
+from kata.page import read_page
 
 NAME = "workit.tasks.send_randomness_email"
 EMAIL = "lucille@example.com"
@@ -28,29 +29,6 @@ def form(email: str | None = EMAIL, thought: str | None = THOUGHT) -> dict[str, 
     return {name: value for name, value in fields.items() if value is not None}
 
 
-class _Page(HTMLParser):
-    """A page's visible text, and the values of its input fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.text: list[str] = []
-        self.values: dict[str | None, str | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "input":
-            attributes = dict(attrs)
-            self.values[attributes.get("name")] = attributes.get("value")
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def read(html: str) -> _Page:
-    page = _Page()
-    page.feed(html)
-    return page
-
-
 def queued(broker) -> list[tuple[str, list, dict]]:
     return [(m.task, m.args, m.kwargs) for m in broker.queued()]
 
@@ -62,8 +40,8 @@ def assert_refused(response, broker, inbox, giphy, what: str, message: str) -> N
         "Request) with the form shown again: clean_form raises InvalidForm, and the view "
         "renders index.html with the message, status 400."
     )
-    page = read(response.text)
-    shown = " ".join(" ".join(page.text).split())
+    page = read_page(response.text)
+    shown = page.shown
     assert message in shown, (
         f"POST /mailers with {what} answered 400 but does not say {message!r}. Raise "
         "InvalidForm with that message from clean_form (workit/validation.py) and pass "
@@ -152,7 +130,7 @@ def test_the_refused_form_keeps_what_the_user_typed(submit, giphy, inbox, broker
 
     response = submit(fields)
 
-    values = read(response.text).values
+    values = read_page(response.text).values
     shown = (values.get("mailers[email]"), values.get("mailers[thought]"))
     assert response.status_code == 400 and shown == ("lucille@bluth", THOUGHT), (
         f"POST /mailers with {fields!r} (no period after the @) answered "
@@ -177,7 +155,7 @@ def test_html_in_a_refused_form_is_shown_as_text(submit, giphy, inbox, broker):
         "pass it to render_template and print it with {{ ... }}, never |safe or Markup, and "
         "never build HTML by adding strings."
     )
-    values = read(response.text).values
+    values = read_page(response.text).values
     shown = (values.get("mailers[email]"), values.get("mailers[thought]"))
     assert shown == (email, thought), (
         f"the refused form's fields read {shown!r}; expected the user's input, escaped but "
