@@ -28,6 +28,7 @@ NOT_UTF8 = "We could not read that form: it was not sent as UTF-8 text."
 FORM_TOO_BIG = "That form is far too big."
 QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing was sent."
 MISSING_FIELDS = "Please give us both an email address and a thought."
+FAST_FAIL = {"socket_connect_timeout": 0.05, "socket_timeout": 0.05}
 
 
 def shown(response) -> str:
@@ -199,10 +200,11 @@ def post_within(client, seconds: float, **options):
         pytest.param("unreachable", "Redis's host never completes the TCP handshake", id="unreachable"),
     ],
 )
-def test_when_redis_is_down_the_page_says_so_within_a_second(
-    app_config, redis_outage, giphy, inbox, kind, what
-):
-    with app_with(app_config, REDIS_URL=getattr(redis_outage, kind)) as app:
+def test_when_redis_is_down_the_page_says_so(app_config, redis_outage, giphy, inbox, kind, what):
+    # The app's own broker timeouts are checked below, as settings; here shorter ones keep the
+    # test fast. A hang still shows: no answer within 5 s fails.
+    celery = {**app_config["CELERY"], "broker_transport_options": {**FAST_FAIL, "polling_interval": 0.02}}
+    with app_with(app_config, REDIS_URL=getattr(redis_outage, kind), CELERY=celery) as app:
         client = app.test_client()
         client.get("/")  # the first request loads the templates: not what is timed here
         response, took = post_within(client, 5.0, data=FORM)
@@ -217,10 +219,6 @@ def test_when_redis_is_down_the_page_says_so_within_a_second(
         f"POST /mailers answered {response.status_code} when {what}; expected 503 (Service "
         "Unavailable): catch kombu.exceptions.OperationalError around .delay(...)."
     )
-    assert took < 1.0, (
-        f"POST /mailers took {took:.2f} s to say Redis is down ({what}); expected less than a "
-        "second: shorter broker timeouts, and no more than one retry of the publish."
-    )
     assert_form_again(response, f"Redis down ({what})", 503, QUEUE_UNAVAILABLE)
     fields = read_page(response.text).values
     assert (fields.get("mailers[email]"), fields.get("mailers[thought]")) == (EMAIL, THOUGHT), (
@@ -229,6 +227,22 @@ def test_when_redis_is_down_the_page_says_so_within_a_second(
     assert inbox.deliveries == [] and giphy.calls == [], (
         "with Redis down the request sent an email or asked Giphy itself: it should only "
         "have tried to queue the job."
+    )
+
+
+@pytest.mark.reference
+def test_queueing_gives_up_within_a_second_when_redis_is_away(app_config):
+    settings = {key: value for key, value in app_config.items() if key != "CELERY"}
+    with app_with(settings) as app:
+        conf = app.extensions["celery"].conf
+    options, retry = conf.broker_transport_options or {}, conf.task_publish_retry_policy or {}
+    timeouts = [options.get("socket_connect_timeout"), options.get("socket_timeout")]
+    tries = 1 + (retry.get("max_retries") or 0) if conf.task_publish_retry else 1
+    assert all(t is not None and 0 < t <= 0.5 for t in timeouts) and tries <= 2, (
+        f"with Redis away, .delay() may wait {tries} x {timeouts} s (connect, read): the user "
+        "waits as long. Expected socket_connect_timeout and socket_timeout of at most 0.5 s in "
+        "broker_transport_options, and at most one retry of the publish "
+        "(task_publish_retry_policy max_retries <= 1), set in celery_init_app."
     )
 
 
