@@ -352,6 +352,12 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
             f"{root} is not a git checkout, so kata reset cannot know what the skeleton was. "
             "Clone the kata with git (or copy stages/ from a fresh download) to get it back."
         )
+    if first and (root / "solutions").is_dir():
+        raise click.ClickException(
+            "--first is for a student template, whose first commit is the untouched skeleton. "
+            "This is the kata's own repository (it has solutions/), where the first commit is "
+            "an early draft: use --ref COMMIT, or plain `kata reset` for HEAD."
+        )
     if first:
         roots = git("rev-list", "--max-parents=0", "HEAD").split()
         if not roots:

@@ -149,6 +149,9 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
     environment = [pair for result in run.stages for pair in sort_failures(result, []).environment]
     if environment:
         lines += environment_lines(environment) + [""]
+    if run.problem:
+        lines.append(bad("Fix the problem above first: until the tests run, nothing can be counted as done."))
+        return lines
     if following is None:
         lines.append(good(f"All {len(stages)} stages done: every test passes."))
         last = short_name(stages[-1])

@@ -280,9 +280,16 @@ def _assemble(
         if test.stage in results:
             results[test.stage].tests.append(test)
     problem = ""
+    tail = "\n".join(log.strip().splitlines()[-15:])
     if timed_out:
         problem = f"the tests did not finish within {time_limit:g} s and were stopped"
     elif exit_code not in (0, 1, 5):
-        tail = "\n".join(log.strip().splitlines()[-15:])
         problem = f"pytest exited with code {exit_code}:\n{tail}"
+    elif not tests and any(any(stage.tests_dir.glob("test_*.py")) for stage in stages):
+        # Test files exist but nothing was collected: pytest could not even start (a missing
+        # package, a plugin that failed). Never report that as "done".
+        problem = (
+            "no test ran, although the stages have test files. Is the kata's virtual "
+            f"environment active (. .venv/bin/activate)? pytest said:\n{tail}"
+        )
     return TestRun(list(results.values()), exit_code, log, seconds, timed_out, hung if timed_out else "", problem)

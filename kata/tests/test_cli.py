@@ -247,6 +247,10 @@ def test_reset_puts_the_skeleton_back_after_asking(tmp_path: Path) -> None:
     giphy.write_text("# committed work\n")
     git(root, "commit", "-q", "-am", "my work")
     assert "already matches HEAD" in kata(root, "reset", "01", "--yes").output
+    if (root / "solutions").is_dir():  # the kata's own repository: its first commit is a draft
+        refused_first = kata(root, "reset", "01", "--first", "--yes")
+        assert refused_first.exit_code == 1 and "student template" in refused_first.output
+        shutil.rmtree(root / "solutions")
     first = kata(root, "reset", "01", "--first", "--yes")
     assert first.exit_code == 0 and giphy.read_text() == skeleton_text
 

@@ -111,3 +111,14 @@ def test_check_says_an_environment_problem_is_not_the_learners_failure(tmp_path:
     assert "Environment problem, not your code (1 test): Redis is not available" in lines
     assert "Fix: Install and start Redis" in lines
     assert "First failure" not in lines and "Your code may well be right" in lines
+
+
+def test_a_run_that_collected_nothing_is_a_problem_not_done(tmp_path: Path) -> None:
+    from kata.layout import Stage
+    from kata.runner import _assemble
+
+    stage = Stage(tmp_path, "01_sync")
+    stage.tests_dir.mkdir(parents=True)
+    (stage.tests_dir / "test_app.py").write_text("def test_it():\n    pass\n")
+    run = _assemble([stage], [], [], 1, "ImportError: No module named 'fakeredis'", 0.1, False, None)
+    assert "no test ran" in run.problem and "fakeredis" in run.problem, run.problem
