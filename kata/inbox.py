@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -35,8 +36,11 @@ class _Keeper:
         self.attempts = 0  # DATA commands seen, refused or accepted
         self.refusals = 0  # how many of the next DATA commands to refuse
         self.refusal = TRY_LATER
+        self.watchers: list[Callable[[], None]] = []  # called as each message is offered
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        for watcher in list(self.watchers):
+            watcher()
         with self.lock:
             self.attempts += 1
             if self.refusals > 0:
@@ -86,6 +90,12 @@ class SmtpInbox:
             self._keeper.deliveries.clear()
             self._keeper.attempts = 0
             self._keeper.refusals = 0
+            self._keeper.watchers.clear()
+
+    def while_receiving(self, watcher: Callable[[], None]) -> None:
+        """Call `watcher()` as each message is offered, before the server accepts it: a test
+        can look at the world at the moment the email is being sent."""
+        self._keeper.watchers.append(watcher)
 
     def refuse(self, count: int, reply: str = TRY_LATER) -> None:
         """Refuse the next `count` messages with `reply` (a 4xx: try later), then accept again."""

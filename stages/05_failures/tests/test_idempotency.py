@@ -152,3 +152,26 @@ def test_nothing_is_marked_sent_before_the_email_goes(run_job, giphy, inbox, smt
         "notifier.send_email(...) returns, never before: a key claimed first makes every "
         "retry skip an email that was never sent."
     )
+
+
+def test_the_sent_key_is_written_after_the_email_went_out(run_job, giphy, inbox, fake_redis):
+    giphy.search_finds(GIF)
+    job_id = str(uuid.uuid4())
+    during_send: list[dict[str, int]] = []
+    inbox.while_receiving(lambda: during_send.append(keys_for(fake_redis, job_id)))
+
+    job = run_job(EMAIL, THOUGHT, task_id=job_id)
+
+    assert during_send and len(inbox.deliveries) == 1, (
+        f"the job {describe(job)} and offered {len(during_send)} email(s); expected one email."
+    )
+    assert keys_for(fake_redis, job_id), (
+        f"the job {job_id} sent its email, and Redis holds no key for it afterwards: a "
+        f"redelivery would send it again. {IDEMPOTENCY}"
+    )
+    assert not during_send[0], (
+        f"while the email was being handed to the SMTP server, Redis already held "
+        f"{sorted(during_send[0])!r} for job {job_id}. A key claimed before sending (even one "
+        "deleted again when sending fails) stays behind if the worker is killed mid-send, and "
+        "the redelivered job then skips an email nobody sent. Write it after send_email returns."
+    )
