@@ -448,6 +448,19 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
 # --- instructors -------------------------------------------------------------------------
 
 
+def _grading_config(kata: Kata, weights: Path | None) -> Any:
+    """The stage weights (kata/grading.toml unless given), checked against the stages on disk."""
+    from kata.grading import GradingError, check_weights, load_config, weights_path
+
+    path = weights or weights_path(kata.root)
+    try:
+        config = load_config(path)
+        check_weights(config, kata.stages, path)
+    except GradingError as error:
+        raise click.ClickException(str(error)) from None
+    return config
+
+
 @main.command()
 @click.argument("stages", nargs=-1, type=STAGE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="write the result here (GitHub Classroom's runner format)")
@@ -474,15 +487,10 @@ def grade(
     pytest-timeout and fails; a run that outlives --timeout is stopped and its unfinished
     tests grade as errors. Exits 0 only when everything passes.
     """
-    from kata.grading import GradingError, check_weights, grade as grade_run, load_config, stage_scores, weights_path, write_json
+    from kata.grading import grade as grade_run, stage_scores, write_json
 
     target = _target(solutions, kata)
-    path = weights or weights_path(kata.root)
-    try:
-        config = load_config(path)
-        check_weights(config, kata.stages, path)
-    except GradingError as error:
-        raise click.ClickException(str(error)) from None
+    config = _grading_config(kata, weights)
     chosen = list(stages) or kata.stages
     args = shlex.split(pytest_args) + (["--integration"] if integration else [])
     run = _run(kata, chosen, "grading", target=target, pytest_args=args, time_limit=time_limit)
@@ -523,15 +531,9 @@ def workflow(kata: Kata, check_only: bool, partial_credit: bool, output: Path | 
     One graded step per stage on disk, with the stage's points; after changing the weights
     or adding a stage, run it again and commit the result.
     """
-    from kata.grading import GradingError, check_weights, load_config, weights_path
     from kata.workflow import WORKFLOW_PATH, render
 
-    path = weights or weights_path(kata.root)
-    try:
-        config = load_config(path)
-        check_weights(config, kata.stages, path)
-    except GradingError as error:
-        raise click.ClickException(str(error)) from None
+    config = _grading_config(kata, weights)
     text = render(kata.stages, config, partial_credit)
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
