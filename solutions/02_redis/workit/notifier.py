@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 
@@ -17,6 +18,8 @@ def build_randomness_email(email: str, thought: str, gif_url: str, sender: str) 
     message["To"] = email
     message["From"] = sender
     message["Subject"] = SUBJECT
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     context = {"thought": thought, "gif_url": gif_url}
     message.set_content(render_template("email/randomness.txt", **context))
     message.add_alternative(render_template("email/randomness.html", **context), subtype="html")

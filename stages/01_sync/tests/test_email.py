@@ -66,6 +66,11 @@ def test_the_email_has_the_right_headers(app):
                 else ""
             )
         )
+    for header, helper in (("Date", "formatdate(localtime=True)"), ("Message-ID", "make_msgid()")):
+        assert message[header], (
+            f"build_randomness_email(...) gave no {header} header; every email needs one "
+            f"(RFC 5322), and mail clients sort and thread by it: email.utils.{helper}."
+        )
 
 
 def test_the_plain_text_part_has_the_thought_and_the_gif_url(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid  # noqa: F401 (for you)
 
 from flask import current_app, render_template
 
@@ -16,7 +17,8 @@ def build_randomness_email(email: str, thought: str, gif_url: str, sender: str) 
     """Return the email for `email`, showing `thought` and the GIF at `gif_url`.
 
     TODO (step 01_sync):
-    - an `EmailMessage` with the headers To=email, From=sender, Subject=SUBJECT;
+    - an `EmailMessage` with the headers To=email, From=sender, Subject=SUBJECT, a Date
+      (`formatdate(localtime=True)`) and a Message-ID (`make_msgid(...)`);
     - a text/plain body: `render_template("email/randomness.txt", thought=..., gif_url=...)`;
     - a text/html alternative: `render_template("email/randomness.html", ...)`,
       added with `add_alternative(..., subtype="html")`.
