@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,34 @@ GIPHY_TEST_KEY = "kata-test-giphy-key"
 # and what Celery reads (CELERY_BROKER_URL): a value left in your shell must not change a test.
 SETTINGS_PREFIXES = ("GIPHY_", "MAIL_", "REDIS_", "CELERY_")
 SETTINGS = ("SECRET_KEY", "FLASK_DEBUG")
+
+
+def _started_by_workit(thread: threading.Thread) -> bool:
+    target = getattr(thread, "_target", None)
+    module = getattr(target, "__module__", None) or type(thread).__module__
+    return module == "workit" or module.startswith("workit.")
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A thread that the app under test starts and leaves running does work nobody waits for:
+    in a web app, a second, hidden way of sending the email. Each stage test ends without one."""
+    if stage_of(request.path, request.config.rootpath) is None:
+        yield
+        return
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 0.2
+    while True:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive() and _started_by_workit(t)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert not left, (
+        f"the test ended with thread(s) started by workit still running: {[t.name for t in left]}. "
+        "Work the request starts in a thread of its own is work nobody waits for or retries: "
+        "hand it to Celery with .delay(...) instead."
+    )
 
 
 @pytest.fixture(autouse=True)
