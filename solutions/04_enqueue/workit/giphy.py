@@ -16,7 +16,25 @@ _FAILURES = (requests.RequestException, ValueError, LookupError, TypeError)
 
 
 class GiphyError(Exception):
-    """Giphy gave no GIF at all: both search and random failed."""
+    """Giphy gave no GIF at all: both search and random failed.
+
+    `transient` says whether asking again later may help: Giphy timed out, could not be
+    reached, had a server error (5xx) or asked us to slow down (429). A bad key (401, 403), a
+    bad request or an answer we cannot read stays the same however often we ask.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def is_transient(problem: BaseException) -> bool:
+    """Whether a failed Giphy call may succeed if we ask again a little later."""
+    if isinstance(problem, (requests.Timeout, requests.ConnectionError)):
+        return True
+    response = problem.response if isinstance(problem, requests.HTTPError) else None
+    # A 5xx or a 429 may be over in a minute; a 4xx will not.
+    return response is not None and (response.status_code == 429 or response.status_code >= 500)
 
 
 def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
@@ -30,7 +48,8 @@ def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     except _FAILURES as problem:
         raise GiphyError(
             f"Giphy gave no GIF for {query!r}: search failed ({search_problem!r}), "
-            f"then random failed ({problem!r})"
+            f"then random failed ({problem!r})",
+            transient=is_transient(search_problem) or is_transient(problem),
         ) from problem
 
 

@@ -13,7 +13,7 @@ from workit.giphy import fetch_gif_url
 SUBJECT = "Here is your randomness email of awesome."
 
 
-def build_randomness_email(email: str, thought: str, gif_url: str, sender: str) -> EmailMessage:
+def build_randomness_email(email: str, thought: str, gif_url: str | None, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["To"] = email
     message["From"] = sender
@@ -31,8 +31,18 @@ def deliver(message: EmailMessage, host: str, port: int, timeout: float) -> None
         smtp.send_message(message)
 
 
-def send_randomness_email(email: str, thought: str) -> None:
+def find_gif(thought: str) -> str:
+    """The GIF's URL for the thought; raises GiphyError (see its `transient`) if there is none."""
     config = current_app.config
-    gif_url = fetch_gif_url(thought, config["GIPHY_API_KEY"], config["GIPHY_TIMEOUT"])
+    return fetch_gif_url(thought, config["GIPHY_API_KEY"], config["GIPHY_TIMEOUT"])
+
+
+def send_email(email: str, thought: str, gif_url: str | None) -> None:
+    """Write the email, with the GIF or (gif_url None) without one, and hand it to SMTP."""
+    config = current_app.config
     message = build_randomness_email(email, thought, gif_url, config["MAIL_SENDER"])
     deliver(message, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"])
+
+
+def send_randomness_email(email: str, thought: str) -> None:
+    send_email(email, thought, find_gif(thought))

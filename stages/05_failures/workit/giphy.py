@@ -15,7 +15,6 @@ MAX_QUERY = 50
 _FAILURES = (requests.RequestException, ValueError, LookupError, TypeError)
 
 
-# TODO(05_failures): done for you: GiphyError.transient, and is_transient below. Read them.
 class GiphyError(Exception):
     """Giphy gave no GIF at all: both search and random failed.
 
@@ -24,18 +23,17 @@ class GiphyError(Exception):
     bad request or an answer we cannot read stays the same however often we ask.
     """
 
-    def __init__(self, message: str, transient: bool = False) -> None:  # TODO(05_failures): done for you
+    def __init__(self, message: str, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
 
 
-# TODO(05_failures): done for you.
 def is_transient(problem: BaseException) -> bool:
     """Whether a failed Giphy call may succeed if we ask again a little later."""
     if isinstance(problem, (requests.Timeout, requests.ConnectionError)):
-        return True  # TODO(05_failures): done for you: a timeout, no connection
+        return True
     response = problem.response if isinstance(problem, requests.HTTPError) else None
-    # TODO(05_failures): done for you: a 5xx or a 429 may be over in a minute, a 4xx will not.
+    # A 5xx or a 429 may be over in a minute; a 4xx will not.
     return response is not None and (response.status_code == 429 or response.status_code >= 500)
 
 
@@ -51,7 +49,7 @@ def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
         raise GiphyError(
             f"Giphy gave no GIF for {query!r}: search failed ({search_problem!r}), "
             f"then random failed ({problem!r})",
-            transient=is_transient(search_problem) or is_transient(problem),  # TODO(05_failures): done for you
+            transient=is_transient(search_problem) or is_transient(problem),
         ) from problem
 
 
