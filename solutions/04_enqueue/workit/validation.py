@@ -45,14 +45,22 @@ class InvalidForm(ValueError):
     """The form cannot be used; the message says why, in words for the person who filled it in."""
 
 
-def is_utf8_form(body: bytes) -> bool:
-    """Whether an application/x-www-form-urlencoded body decodes as UTF-8.
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
-    Werkzeug reads a body with raw non-UTF-8 bytes as an empty form, and keeps a %-escape that
-    is not UTF-8 (caf%E9) as it is, so the view checks the bytes themselves.
+
+def is_utf8_form(body: bytes, mimetype: str = URLENCODED) -> bool:
+    """Whether a form body (urlencoded or multipart) decodes as UTF-8.
+
+    Werkzeug reads an urlencoded body with raw non-UTF-8 bytes as an empty form, keeps a
+    %-escape that is not UTF-8 (caf%E9) as it is, and decodes a multipart field with
+    errors="replace" (caf\xe9 becomes caf\ufffd): so the view checks the bytes themselves. A
+    multipart body is checked whole: the form has no file field, and its boundaries and part
+    headers are ASCII.
     """
+    text = body if mimetype == MULTIPART else unquote_to_bytes(body.replace(b"+", b" "))
     try:
-        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        text.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
