@@ -7,6 +7,7 @@ checked without the network is checked here, and the form comes back with a mess
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import unquote_to_bytes
 
@@ -39,6 +40,13 @@ QUEUE_UNAVAILABLE = (
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).
 _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
+
+# An RFC 2047 encoded word, =?charset?Q-or-B?text?=. It is not allowed in an address (RFC 2047,
+# section 5), but email-validator takes it as ordinary characters, while Python's email package
+# decodes it in a To: header: =?utf-8?q?a=40evil.example=2C?=@example.com goes out as
+# "To: a@evil.example,@example.com". So an address holding one is refused.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
+ENCODED_WORD = "It holds an encoded word (=?...?=), which is not allowed in an address."
 
 
 class InvalidForm(ValueError):
@@ -75,6 +83,8 @@ def clean_form(email: str, thought: str) -> tuple[str, str]:
         raise InvalidForm(NOT_ONE_LINE)
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidForm(f"{INVALID_EMAIL} It is longer than {MAX_EMAIL_LENGTH} characters.")
+    if _ENCODED_WORD.search(email):
+        raise InvalidForm(f"{INVALID_EMAIL} {ENCODED_WORD}")
     try:
         # Syntax only: looking the domain up in DNS would put a network call back in the
         # request. allow_smtputf8=False: smtplib can only send to a non-ASCII mailbox through a
