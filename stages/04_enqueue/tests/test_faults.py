@@ -2,7 +2,7 @@
 
 Whatever arrives, POST /mailers answers with the form and a message, never a 500 and never a
 traceback, and it queues nothing it should not. When Redis is down, the page says so within
-a second: the user can try again, and nothing was sent behind their back.
+a second, and says only what it knows: a timeout does not tell whether the job got there.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ URLENCODED = "application/x-www-form-urlencoded"
 # The messages of workit/validation.py for problems with the request itself.
 NOT_UTF8 = "We could not read that form: it was not sent as UTF-8 text."
 FORM_TOO_BIG = "That form is far too big."
-QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing was sent."
+QUEUE_UNAVAILABLE = "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on its way."
 MISSING_FIELDS = "Please give us both an email address and a thought."
 FAST_FAIL = {"socket_connect_timeout": 0.05, "socket_timeout": 0.05}
 

@@ -32,9 +32,10 @@ FORM_TOO_BIG = "That form is far too big. Please send a short email address and 
 FORM_EXPIRED = (
     "This form has expired or did not come from our page. Please check it and send it again."
 )
+# Redis down or too slow. A timeout does not tell whether the message got there: say only that.
 QUEUE_UNAVAILABLE = (
-    "Sorry, we could not queue your email just now, so nothing was sent. Please try again in "
-    "a minute."
+    "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on "
+    "its way. Please send the form again in a minute."
 )
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
