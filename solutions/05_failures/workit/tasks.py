@@ -4,7 +4,8 @@
   longer; after GIPHY_RETRIES retries the email goes out without a GIF. A bad key or an answer
   we cannot read does not get better with time: no GIF at once.
 - SMTP down or refusing: the task tries again with exponential backoff and jitter, at most
-  MAX_RETRIES times, and then fails for good (the worker logs it).
+  MAX_RETRIES times, and then fails for good (the worker logs it). Each wait is at least half
+  its backoff, so that the retries span minutes (smtp_wait) whatever the jitter draws.
 - A worker killed in the middle of a job: with late acknowledgement the message stays in
   Redis until the task has finished, and comes back to another worker. The idempotency key
   (workit/idempotency.py) makes sure the email of a job is sent once.
@@ -23,21 +24,34 @@ from workit.giphy import GiphyError
 
 logger = get_task_logger(__name__)
 
-MAX_RETRIES = 5  # then the job fails for good: at most 1 + 2 + 4 + 8 + 16 s of waiting in all
+MAX_RETRIES = 6  # then the job fails for good
 GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
+SMTP_BACKOFF = 10  # seconds: the first SMTP backoff; then 20, 40, 80, 160, 320
+
+
+def smtp_wait(retries: int) -> float:
+    """Seconds to wait before SMTP retry number `retries` + 1: exponential, with "equal jitter".
+
+    Full jitter (a wait drawn between 0 and the backoff) can draw near zero every time, and
+    then a two-second outage uses up all the retries. Here half the backoff is fixed and the
+    other half drawn at random: the MAX_RETRIES waits add up to at least 315 s and at most
+    630 s, and jobs that failed together still come back at different moments.
+    """
+    half = SMTP_BACKOFF // 2
+    fixed = get_exponential_backoff_interval(factor=half, retries=retries, maximum=BACKOFF_MAX // 2)
+    return fixed + get_exponential_backoff_interval(
+        factor=half, retries=retries, maximum=BACKOFF_MAX // 2, full_jitter=True
+    )
 
 
 @shared_task(
     bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
-    # An SMTP error or a network error (OSError: refused, timed out, reset) is retried,
-    # after 1, 2, 4, 8, 16 s..., each wait drawn at random below that (jitter), so that
-    # jobs that failed together do not all come back together.
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=BACKOFF_MAX,
-    retry_jitter=True,
+    # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
+    # task (see smtp_wait), after about 10, 20, 40, 80, 160, 320 s, each wait between half
+    # its backoff and all of it.
     max_retries=MAX_RETRIES,
+    retry_backoff_max=BACKOFF_MAX,  # no wait is longer (celery_app.py keeps visibility above it)
     # Acknowledge the message when the task has finished, not when it starts, so that a job
     # whose worker dies comes back (after the broker's visibility_timeout, see celery_app.py).
     acks_late=True,
@@ -61,5 +75,10 @@ def send_randomness_email(self: Task, email: str, thought: str) -> None:
             raise self.retry(exc=problem, countdown=wait) from problem
         logger.warning("job %s: no GIF (%s); sending the email without one", job, problem)
         gif_url = None
-    notifier.send_email(email, thought, gif_url)
+    try:
+        notifier.send_email(email, thought, gif_url)
+    except (smtplib.SMTPException, OSError) as problem:
+        wait = smtp_wait(self.request.retries)
+        logger.warning("job %s: SMTP failed (%s); trying again in %.0f s", job, problem, wait)
+        raise self.retry(exc=problem, countdown=wait) from problem
     idempotency.mark_sent(job)
