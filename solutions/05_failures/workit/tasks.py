@@ -79,6 +79,8 @@ def send_randomness_email(self: Task, email: str, thought: str) -> None:
         notifier.send_email(email, thought, gif_url)
     except (smtplib.SMTPException, OSError) as problem:
         wait = smtp_wait(self.request.retries)
-        logger.warning("job %s: SMTP failed (%s); trying again in %.0f s", job, problem, wait)
+        # The type and the SMTP code only: a server's reply can quote the address.
+        what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
+        logger.warning("job %s: SMTP failed (%s); trying again in %s s", job, what, wait)
         raise self.retry(exc=problem, countdown=wait) from problem
     idempotency.mark_sent(job)
