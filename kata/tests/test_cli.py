@@ -22,6 +22,11 @@ from kata.cli import main
 from kata.layout import all_stages
 from kata.project import KataError, find_root, resolve_stage
 
+# These tests run whole pytest sessions in subprocesses (kata status runs every stage): on a
+# busy machine (two CPU-bound processes on two cores) one takes well over pytest-timeout's
+# 20 s. Their own waits (communicate(timeout=...), read_until) still catch a hang.
+pytestmark = pytest.mark.timeout(300)
+
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ["stages", "solutions", "kata", "conftest.py", "pyproject.toml", "README.md", "Makefile", "constraints.txt", ".gitignore"]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "tests", ".kata")

@@ -17,6 +17,10 @@ from kata.grading import GradingConfig, GradingError, check_weights, load_config
 from kata.layout import Stage, all_stages
 from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
 
+# Each grading test runs a pytest session in a subprocess: on a busy machine it takes longer
+# than pytest-timeout's 20 s. The grader's own limits (--timeout) are what these tests check.
+pytestmark = pytest.mark.timeout(180)
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("KATA_UPDATE_GOLDEN") == "1"
@@ -164,11 +168,15 @@ def test_a_hanging_test_fails_with_a_message_and_a_crash_is_an_error(tmp_path: P
     assert (code, result["status"]) == (1, "error") and "exit" in result["message"]
 
 
+SLEEPS = "import time\n\n\ndef answer():\n    time.sleep(3600)\n"  # hangs without using the CPU
+RUN_LIMIT = "8"  # seconds: long enough for pytest to start and collect on a busy machine
+
+
 def test_a_run_that_outlives_the_time_limit_is_stopped_and_graded_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_tree(tmp_path, {"01_hang": (HANGS, {"test_it.py": SIMPLE_TESTS})}, {"01_hang": 4})
-    code, output, result = grade(tmp_path, "--timeout", "1.5", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    make_tree(tmp_path, {"01_hang": (SLEEPS, {"test_it.py": SIMPLE_TESTS})}, {"01_hang": 4})
+    code, output, result = grade(tmp_path, "--timeout", RUN_LIMIT, "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
     assert (code, result["status"]) == (1, "error")
-    assert result["message"] == "the tests did not finish within 1.5 s and were stopped"
+    assert result["message"] == f"the tests did not finish within {RUN_LIMIT} s and were stopped"
     statuses = {test["name"].split("::")[1]: (test["status"], test["message"]) for test in result["tests"]}
     assert statuses["test_answer"][0] == "error" and "stopped after" in statuses["test_answer"][1]
     assert statuses["test_later"][0] == "error"
