@@ -158,3 +158,32 @@ def test_debug_is_off_and_errors_show_no_traceback(app_config, monkeypatch):
     assert response.status_code == 500 and "Traceback" not in response.text, (
         "an unexpected error shows a traceback: keep debug mode off (no DEBUG = True)."
     )
+
+
+# Issue 12: what /health tells the world when Redis is down.
+
+
+def test_health_tells_the_world_only_that_redis_is_down(app_config, fake_redis, caplog):
+    import logging
+
+    url = "redis://:hunter2@redis.internal.example:6390/0"
+    fake_redis.go_down()
+    with app_with(app_config, REDIS_URL=url) as app, caplog.at_level(logging.WARNING):
+        response = app.test_client().get("/health")
+        with app_with(app_config, REDIS_URL=url, DEBUG=True) as debug_app:
+            debugging = debug_app.test_client().get("/health")
+
+    body = response.get_data(as_text=True)
+    told = [word for word in ("redis.internal.example", "6390", "redis-server", "REDIS_URL", "hunter2", "Error") if word in body]
+    assert response.status_code == 503 and response.get_json().get("redis") == "unavailable" and not told, (
+        f"with Redis down, GET /health answered {response.status_code} {body!r}: it tells anyone "
+        f"who asks {told} (where Redis is, what failed, how it is set up). Answer 503 with "
+        '{"redis": "unavailable"} and keep the details in the log (and in debug mode).'
+    )
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "redis.internal.example:6390" in logged and "hunter2" not in logged, (
+        f"the details belong in the app's log, the password blotted out; logged: {logged!r}"
+    )
+    assert "redis.internal.example" in debugging.get_data(as_text=True), (
+        "in debug mode /health may say where it looked: the developer is the one asking."
+    )
