@@ -25,6 +25,11 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
+def _hosts(value: str | None) -> list[str] | None:
+    hosts = [host.strip() for host in (value or "").split(",") if host.strip()]
+    return hosts or None
+
+
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     return {
         "SECRET_KEY": environ.get("SECRET_KEY"),  # unset: create_app asks fallback_secret_key
@@ -33,6 +38,13 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": _flag(environ.get("WTF_CSRF_ENABLED"), default=True),
         # A bigger request is refused with 413 before Flask reads it (the view shows the form).
         "MAX_CONTENT_LENGTH": MAX_FORM_BYTES,
+        # The session cookie (it holds the CSRF token) stays home when another site posts to
+        # us; Secure (sent over HTTPS only) when SESSION_COOKIE_SECURE=1, behind HTTPS.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(environ.get("SESSION_COOKIE_SECURE"), default=False),
+        # The host names the app answers to, e.g. TRUSTED_HOSTS=workit.example,localhost; any
+        # other Host header gets 400 (Werkzeug builds redirects from it). Unset: any host.
+        "TRUSTED_HOSTS": _hosts(environ.get("TRUSTED_HOSTS")),
         "GIPHY_API_KEY": environ.get("GIPHY_API_KEY"),
         "GIPHY_TIMEOUT": float(environ.get("GIPHY_TIMEOUT", "5")),
         "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),

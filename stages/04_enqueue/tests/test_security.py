@@ -187,3 +187,54 @@ def test_health_tells_the_world_only_that_redis_is_down(app_config, fake_redis, 
     assert "redis.internal.example" in debugging.get_data(as_text=True), (
         "in debug mode /health may say where it looked: the developer is the one asking."
     )
+
+
+# Issue 12: the session cookie and the Host header.
+
+
+def session_cookie(response) -> str:
+    cookies = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    assert cookies, f"GET / set no session cookie (it holds the CSRF token): {response.headers!r}"
+    return cookies[0]
+
+
+def test_the_session_cookie_is_samesite_lax_and_secure_when_configured(app_config, monkeypatch):
+    from workit.config import from_environment
+
+    with app_with(app_config) as app:
+        plain = session_cookie(app.test_client().get("/"))
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    with app_with({**from_environment(), **app_config}) as app:
+        behind_https = session_cookie(app.test_client().get("/"))
+
+    assert "SameSite=Lax" in plain and "Secure" not in plain, (
+        f"the session cookie is {plain!r}; expected SameSite=Lax (SESSION_COOKIE_SAMESITE), so "
+        "that another site's form does not carry it, and no Secure flag over plain HTTP."
+    )
+    assert "Secure" in behind_https, (
+        f"with SESSION_COOKIE_SECURE=1 in the environment the cookie is {behind_https!r}; "
+        "expected Secure: behind HTTPS it must never travel in clear."
+    )
+
+
+def test_with_trusted_hosts_set_another_host_header_is_refused(app_config, monkeypatch):
+    from workit.config import from_environment
+
+    monkeypatch.setenv("TRUSTED_HOSTS", "workit.example, localhost")
+    with app_with({**from_environment(), **app_config}) as app:
+        client = app.test_client()
+        ours = client.get("/", headers={"Host": "workit.example"})
+        local = client.get("/", headers={"Host": "localhost:5000"})
+        forged = client.get("/", headers={"Host": "evil.example"})
+        redirect = client.get("/static//style.css", headers={"Host": "evil.example"})
+
+    assert (ours.status_code, local.status_code) == (200, 200), (ours.status_code, local.status_code)
+    assert forged.status_code == 400, (
+        f"with TRUSTED_HOSTS=workit.example,localhost a request for Host: evil.example answered "
+        f"{forged.status_code}; expected 400."
+    )
+    assert "evil.example" not in redirect.headers.get("Location", ""), (
+        f"GET /static//style.css with Host: evil.example redirected to "
+        f"{redirect.headers.get('Location')!r}: Werkzeug builds the Location from the Host "
+        "header. Read TRUSTED_HOSTS from the environment (a comma-separated list)."
+    )
