@@ -279,7 +279,7 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
     assert process.stdout is not None
     seen: list[str] = []
 
-    def read_until(text: str, timeout: float = 30) -> None:
+    def read_until(text: str, timeout: float = 120) -> None:  # each check is a pytest run
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = process.stdout.readline()  # type: ignore[union-attr]
@@ -305,7 +305,7 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
         changed.set()
         read_until("Watching stages/01_sync for changes")
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
+        rest, _ = process.communicate(timeout=120)  # a check under way finishes first
     finally:
         changed.set()
         if process.poll() is None:

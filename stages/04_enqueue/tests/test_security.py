@@ -238,3 +238,49 @@ def test_with_trusted_hosts_set_another_host_header_is_refused(app_config, monke
         f"{redirect.headers.get('Location')!r}: Werkzeug builds the Location from the Host "
         "header. Read TRUSTED_HOSTS from the environment (a comma-separated list)."
     )
+
+
+# Issue 12: secrets. No published key outside the tests, and no short one.
+
+
+def test_in_debug_mode_without_a_key_the_app_makes_a_local_one_and_keeps_it(app_config, no_secret_key, tmp_path):
+    from workit.config import DEV_SECRET_KEY
+
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+    keep = tmp_path / "instance" / "secret_key"
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(keep)) as app:
+        first = app.config["SECRET_KEY"]
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(keep)) as app:
+        again = app.config["SECRET_KEY"]
+    elsewhere = tmp_path / "other" / "secret_key"
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(elsewhere)) as app:
+        other = app.config["SECRET_KEY"]
+
+    assert first != DEV_SECRET_KEY and len(first) >= 32, (
+        f"in debug mode without SECRET_KEY the app signs with {first!r}: a key published in the "
+        "repository lets anyone forge its cookies. Make a random one on first start instead "
+        "(secrets.token_hex(32)) and keep it in SECRET_KEY_FILE (default: the app's instance "
+        "folder), so that it survives restarts and the reloader's second process."
+    )
+    assert again == first and other != first, (
+        "the key made in debug mode should be kept (the same on the next start) and local "
+        f"(another folder, another key): got {first[:8]}..., {again[:8]}..., {other[:8]}..."
+    )
+    assert keep.stat().st_mode & 0o077 == 0, f"{keep} is readable by others: {oct(keep.stat().st_mode)}"
+
+
+@pytest.mark.parametrize("key", ["x", "dev-only-not-secret", "0123456789abcdef0123456789abcde"])
+def test_a_short_secret_key_is_refused_outside_testing(app_config, no_secret_key, key):
+    try:
+        with app_with(app_config, SECRET_KEY=key, TESTING=False):
+            pass
+    except Exception as error:
+        assert "SECRET_KEY" in str(error) and "32" in str(error), str(error)
+    else:
+        raise AssertionError(
+            f"create_app() started with SECRET_KEY={key!r} ({len(key)} characters): a short key "
+            "can be guessed, and then the cookies and CSRF tokens forged. Refuse a key under 32 "
+            "characters outside testing, and say how to make one."
+        )
+    with app_with(app_config, SECRET_KEY=key, TESTING=True) as app:  # the tests' own keys are fine
+        assert app.config["SECRET_KEY"] == key
