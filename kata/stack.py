@@ -259,11 +259,14 @@ class GiphyStandIn:
                     self.send_error(404)
                     return
                 payload = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller gave up waiting (a worker stopped mid-job): nobody to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
