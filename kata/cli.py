@@ -205,16 +205,17 @@ def _check(
 
 @main.command()
 @click.argument("stage", type=STAGE, required=False)
-@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.argument("number", metavar="[TASK]", type=click.IntRange(min=1), required=False)
 @click.option("--no-run", is_flag=True, help="do not run the tests to find the hint for what fails")
 @click.option("--forget", is_flag=True, help="forget which of the stage's hints you have seen")
 @click.pass_obj
 def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forget: bool) -> None:
-    """Show the next hint for a stage, one more each time; NUMBER shows that hint.
+    """Show the next hint, one level more each time: a nudge, the API, a sketch, the code.
 
-    The next hint is the first one you have not seen that helps with a failing test (the
-    stage's tests run first, unless --no-run). STAGE is 01, 1, 01_sync or sync; without it,
-    the first stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
+    Without TASK: the next hint for the task of the first failing test (the stage's tests
+    run first, unless --no-run). With TASK (the README's task number): that task's next
+    hint, or its last one again. STAGE is 01, 1, 01_sync or sync; without it, the first
+    stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
     """
     from kata.hints import HintsError, SeenHints, load_hints
     from kata.learner import hint_lines, pick_hint
@@ -241,17 +242,20 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
         if number is None:
             return
     if number is not None:
-        if number > len(hints):
-            raise click.ClickException(f"{stage.name} has {len(hints)} hints: ask for 1 to {len(hints)}.")
-        chosen = hints[number - 1]
+        task = [h for h in hints if h.task == number]
+        if not task:
+            tasks = max(h.task for h in hints)
+            raise click.ClickException(f"{stage.name} has {tasks} tasks: ask for 1 to {tasks}.")
+        already = seen.seen(stage.name)
+        chosen = next((h for h in task if h.number not in already), task[-1])
     else:
         if result is not None and result.done:
             _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
         chosen, exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
-            _echo(f"\nYou have seen all {len(hints)} hints for {stage.name}.")
-            _echo(f"Hint N again: kata hint {number_text} N.")
+            _echo(f"\nYou have seen every hint for {stage.name}, all {len(hints)} of them.")
+            _echo(f"A task's last hint again: kata hint {number_text} TASK.")
             if (kata.root / "solutions" / stage.name).is_dir():
                 _echo(f"Still stuck? Compare with the reference: kata diff {number_text}")
             return
@@ -588,6 +592,8 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
 
     Extra arguments go to both pytest runs, e.g. `kata selfcheck --integration`.
     """
+    from kata.giveaway import format_report, giveaway_reports
+    from kata.guidance import guidance_problems
     from kata.selfcheck import format_table, hints_problems, run_selfcheck
 
     root = kata.root
@@ -596,7 +602,10 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     started = time.monotonic()
     verdicts, problems = run_selfcheck(root, list(pytest_args))
     problems += hints_problems(root)
+    problems += guidance_problems(root)
     click.echo(format_table(verdicts))
+    click.echo("\nThe learner's lines that the skeleton or README give away (kata giveaway):")
+    click.echo(format_report(giveaway_reports(root), lines=False))
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
@@ -609,6 +618,32 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
         raise SystemExit(1)
     click.echo("self-check passed: every solution passes, every skeleton fails as intended.")
     click.echo(f"selfcheck: {checks} passed, 0 failed")
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.pass_obj
+def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
+    """Maintainers: the learner's lines that a stage's skeleton or README give away.
+
+    The learner's lines are the solution minus the skeleton (no comments, docstrings,
+    imports or short lines); one is given away when 80% of it stands there as one run.
+    Exits 1 over the limits (15% in a stage, 10% in all), as the self-check does.
+    """
+    from kata.giveaway import format_report, giveaway_problems, giveaway_reports
+
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): nothing to measure.")
+    reports = giveaway_reports(kata.root)
+    problems = giveaway_problems(reports)
+    if stages:
+        wanted = {stage.name for stage in stages}
+        reports = [report for report in reports if report.stage in wanted]
+    click.echo(format_report(reports))
+    if problems:
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1)
 
 
 @main.command("giphy-standin")
