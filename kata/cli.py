@@ -100,10 +100,18 @@ def _target(solutions: bool, kata: Kata) -> str:
 
 
 def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> tuple[Stage, TestRun]:
-    """Run every stage once; the first one not done (else the last), with that run."""
+    """The stage the learner is on, with a run of its tests: the first stage with a step
+    left to write (a `raise NotImplementedError("Step ...")`), running only that stage;
+    when every step is written (or for --solutions), every stage once and the first one
+    not done (else the last)."""
     from kata.learner import first_unfinished
+    from kata.project import todo_files
 
     stages = kata.stages
+    if target == "stages":
+        writing = next((s for s in stages if any(f.steps for f in todo_files(kata.root, s))), None)
+        if writing is not None:
+            return writing, _run(kata, [writing], f"checking {writing.name}", target=target, pytest_args=pytest_args)
     run = _run(kata, stages, "all stages", target=target, pytest_args=pytest_args)
     following = first_unfinished(run)
     name = following.stage if following else stages[-1].name
@@ -177,8 +185,8 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> None:
     """Run one stage's tests: the first failure first, with its hint.
 
-    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
-    Exits 0 when the stage is done.
+    STAGE is 01, 1, 01_sync or sync; without it, the stage you are writing (the first with
+    a step left to write), else the first stage not done yet. Exits 0 when the stage is done.
     """
     _check(kata, stage, integration, solutions, all_failures)
 
