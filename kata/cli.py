@@ -654,6 +654,43 @@ def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="mutants run at once")
+@click.pass_obj
+def mutants(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
+    """Maintainers: run the mutation suite (solutions/NN_x/mutants.toml).
+
+    Each mutant is a plausible wrong solution; the stage's tests, run as on a learner's
+    code, must reject it by the expected test with a message that explains the mistake.
+    Exits 1 on any survivor, stale mutant or wrong message.
+    """
+    from kata.mutants import MutantsError, format_table, run_mutants, summary_line
+
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): no mutants to run.")
+    started = time.monotonic()
+    marks = {"killed": ".", "survived": "S", "stale": "?", "wrong message": "W"}
+    names = [stage.name for stage in stages] or None
+    try:
+        verdicts = run_mutants(kata.root, names, workers, progress=lambda v: _echo(marks[v.status], nl=False))
+    except MutantsError as error:
+        raise click.ClickException(str(error)) from None
+    _echo("")
+    if not verdicts:
+        raise click.ClickException("No mutants found: write solutions/NN_x/mutants.toml (see kata/mutants.py).")
+    _echo(format_table(verdicts))
+    bad = [v for v in verdicts if v.status != "killed"]
+    for verdict in bad:
+        _echo(f"  {verdict.status:<13} {verdict.mutant.stage}/{verdict.mutant.id}: {verdict.mutant.why}")
+        _echo(f"                {verdict.detail}")
+    slowest = max(verdicts, key=lambda v: v.seconds)
+    _echo(f"\nmutants took {time.monotonic() - started:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
+    _echo(summary_line(verdicts))
+    if bad:
+        raise SystemExit(1)
+
+
 @main.command("giphy-standin")
 @click.option("--port", default=5100, show_default=True)
 @click.option("--delay", default=2.0, show_default=True, help="seconds before each answer")
