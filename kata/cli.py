@@ -9,7 +9,9 @@ nothing about test results is stored between commands.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
 import shlex
 import subprocess
 import threading
@@ -84,13 +86,38 @@ def _echo(*args: Any, **kwargs: Any) -> None:
     click.echo(*args, **kwargs)
 
 
-def _run(kata: Kata, stages: list[Stage], label: str, **options: Any) -> TestRun:
+def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, **options: Any) -> TestRun:
+    """Run the stages' tests with progress dots. With `cache`, a stage whose inputs have not
+    changed since its last clean run is not run again (kata.cache)."""
     from kata.learner import ProgressDots
 
-    dots = ProgressDots(_echo, label)
-    run = run_tests(kata.root, stages, progress=dots, **options)
-    dots.finish()
-    return run
+    if not cache:
+        dots = ProgressDots(_echo, label)
+        run = run_tests(kata.root, stages, progress=dots, **options)
+        dots.finish()
+        return run
+    from kata import cache as results
+
+    target, args = options.get("target", "stages"), tuple(options.get("pytest_args", ()))
+    keys = {stage.name: results.key(stage, target, args, dict(os.environ)) for stage in stages}
+    kept = {stage.name: results.load(kata.root, stage.name, target, keys[stage.name]) for stage in stages}
+    stale = [stage for stage in stages if kept[stage.name] is None]
+    if len(stale) < len(stages):
+        same = [name for name, result in kept.items() if result is not None]
+        _echo(f"{', '.join(same)}: nothing changed since the last run, not run again")
+    if stale:
+        dots = ProgressDots(_echo, label if len(stale) == len(stages) else f"{label} ({', '.join(s.name for s in stale)})")
+        run = run_tests(kata.root, stale, progress=dots, **options)
+        dots.finish()
+        for stage in stale:
+            result = run.stage(stage.name)
+            if results.keepable(result, run, args):
+                results.store(kata.root, result, target, keys[stage.name])
+    else:
+        run = TestRun([], 0, "", 0.0)
+    fresh = {result.stage: result for result in run.stages}
+    ordered = [kept[stage.name] or fresh[stage.name] for stage in stages]
+    return dataclasses.replace(run, stages=ordered)
 
 
 def _target(solutions: bool, kata: Kata) -> str:
@@ -111,8 +138,8 @@ def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str
     if target == "stages":
         writing = next((s for s in stages if any(f.steps for f in todo_files(kata.root, s))), None)
         if writing is not None:
-            return writing, _run(kata, [writing], f"checking {writing.name}", target=target, pytest_args=pytest_args)
-    run = _run(kata, stages, "all stages", target=target, pytest_args=pytest_args)
+            return writing, _run(kata, [writing], f"checking {writing.name}", True, target=target, pytest_args=pytest_args)
+    run = _run(kata, stages, "all stages", True, target=target, pytest_args=pytest_args)
     following = first_unfinished(run)
     name = following.stage if following else stages[-1].name
     return next(stage for stage in stages if stage.name == name), run
@@ -168,7 +195,7 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 
     target = _target(solutions, kata)
     stages = kata.stages
-    run = _run(kata, stages, "running all stages", target=target, pytest_args=("--integration",) if integration else ())
+    run = _run(kata, stages, "running all stages", True, target=target, pytest_args=("--integration",) if integration else ())
     _echo("")
     for line in status_lines(kata.root, stages, run, target):
         _echo(line)
@@ -202,7 +229,7 @@ def _check(
     if stage is None:
         stage, run = _first_open_stage(kata, target, args)
     elif run is None:
-        run = _run(kata, [stage], f"checking {stage.name}", target=target, pytest_args=args)
+        run = _run(kata, [stage], f"checking {stage.name}", True, target=target, pytest_args=args)
     result = run.stage(stage.name)
     for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures):
         _echo(line)
@@ -239,7 +266,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
             stage, run = _first_open_stage(kata)
             result = run.stage(stage.name)
     elif not no_run and number is None:
-        result = _run(kata, [stage], f"checking {stage.name}").stage(stage.name)
+        result = _run(kata, [stage], f"checking {stage.name}", True).stage(stage.name)
     try:
         hints = load_hints(stage)
     except HintsError as error:

@@ -191,6 +191,21 @@ def test_check_without_a_stage_runs_only_the_stage_being_written(tmp_path: Path)
     assert ran == len(collected(partly, "stages/02_redis")), "only stage 02's tests ran"
 
 
+def test_check_reuses_the_last_result_until_a_file_changes(tmp_path: Path) -> None:
+    copy = copy_kata(tmp_path / "copy")
+    first = kata(copy, "check", "02")
+    again = kata(copy, "check", "02")
+    assert "checking 02_redis" in first.output and "nothing changed" not in first.output
+    assert "02_redis: nothing changed since the last run, not run again" in again.output
+    assert "checking 02_redis" not in again.output and again.exit_code == first.exit_code == 1
+    summary = [line for line in first.output.splitlines() if "tests pass" in line]
+    assert summary and summary == [line for line in again.output.splitlines() if "tests pass" in line]
+    shutil.copy2(copy / "solutions" / "02_redis" / "workit" / "jobs.py", copy / "stages" / "02_redis" / "workit" / "jobs.py")
+    edited = kata(copy, "check", "02")
+    assert "checking 02_redis" in edited.output, "a changed file reruns the stage"
+    assert [line for line in edited.output.splitlines() if "tests pass" in line] != summary
+
+
 def test_check_on_a_solved_stage_says_done_and_what_comes_next(solved: Path) -> None:
     result = kata(solved, "check", "redis")
     assert result.exit_code == 0, result.output
