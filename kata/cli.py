@@ -9,11 +9,13 @@ nothing about test results is stored between commands.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import os
 import shlex
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ class Kata:
 
     root_option: Path | None = None
     _root: Path | None = field(default=None, repr=False)
+    launcher: Any = field(default=None, repr=False)  # kata.warm's, while watching
 
     @property
     def root(self) -> Path:
@@ -91,6 +94,8 @@ def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, **opt
     changed since its last clean run is not run again (kata.cache)."""
     from kata.learner import ProgressDots
 
+    if kata.launcher is not None:
+        options.setdefault("launcher", kata.launcher)
     if not cache:
         dots = ProgressDots(_echo, label)
         run = run_tests(kata.root, stages, progress=dots, **options)
@@ -433,15 +438,23 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
 @click.argument("stage", type=STAGE, required=False)
 @click.option("--manual", is_flag=True, help="no file watching: press Enter to run the check again")
 @click.option("--poll", is_flag=True, help="look for changes by polling (for file systems without change events)")
+@click.option("--cold", is_flag=True, help="start a fresh Python for every check (no warm runner)")
 @integration_option
 @click.pass_obj
-def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration: bool) -> None:
-    """Run a stage's check again on every save under stages/NN_x (Ctrl-C stops).
+def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, cold: bool, integration: bool) -> None:
+    """Run a stage's check again on every save under stages/NN_x.
 
+    On a terminal, keys act at once: h the next hint, r run again, n the next stage (once
+    this one passes), l every stage, q quit. Checks run in a warm Python that has the
+    libraries imported already (Linux; elsewhere, or with --cold, a fresh one each time).
     File changes come from watchfiles. Where they do not arrive (some network drives,
     containers, WSL on a Windows folder), use --poll, or --manual to press Enter instead.
-    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
+    STAGE is 01, 1, 01_sync or sync; without it, the stage you are writing.
     """
+    from kata import warm
+
+    if not cold:
+        kata.launcher = warm.launcher()
     try:
         first_run = None
         if stage is None:
@@ -451,37 +464,120 @@ def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration
         _echo("\nStopped watching.")
 
 
-def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None = None) -> None:
+def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None = None, fresh: bool = False) -> TestRun:
+    """One check, its lines printed; the run it used (fresh: not from the cache)."""
+    if run is None:
+        args = ("--integration",) if integration else ()
+        run = _run(kata, [stage], f"checking {stage.name}", not fresh, target="stages", pytest_args=args)
+        if fresh:
+            from kata import cache
+
+            result = run.stage(stage.name)
+            if cache.keepable(result, run, args):
+                cache.store(kata.root, result, "stages", cache.key(stage, "stages", args, dict(os.environ)))
     try:
         _check(kata, stage, integration, False, False, run)
     except SystemExit:
         pass
+    return run
+
+
+def _stages_done(kata: Kata) -> int:
+    """How many stages the kept results say are done (a stage never run counts as not)."""
+    from kata import cache
+
+    done = 0
+    for stage in kata.stages:
+        kept = cache.load(kata.root, stage.name, "stages", cache.key(stage, "stages", (), dict(os.environ)))
+        done += bool(kept and kept.done)
+    return done
 
 
 def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool, first_run: TestRun | None) -> None:
-    directory = kata.root / "stages" / stage.name
-    _check_once(kata, stage, integration, first_run)
+    from kata.watch import KEYS_LINE, Events, cbreak, keys_available, progress_bar
+
+    events = Events()
+    keys = not manual and keys_available()
+    run = _check_once(kata, stage, integration, first_run)
+
+    def waiting() -> None:
+        _echo("")
+        _echo(progress_bar(_stages_done(kata), len(kata.stages)))
+        if manual:
+            _echo(f"Press Enter to check {stage.name} again (Ctrl-C stops).")
+        else:
+            _echo(f"Watching {(kata.root / 'stages' / stage.name).relative_to(kata.root)} for changes (Ctrl-C stops).")
+            if keys:
+                _echo(KEYS_LINE)
+
     if manual:
+        events.read_lines()
+    else:
+        events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
+    waiting()
+    with cbreak(sys.stdin.fileno()) if keys else _nothing():
+        if keys:
+            events.read_keys(sys.stdin.fileno())
         while True:
-            _echo(f"\nPress Enter to check {stage.name} again (Ctrl-C stops).")
-            try:
-                input()
-            except EOFError:
+            event = events.next()
+            if event.kind == "end" or event.value == "quit":
+                events.stop()
                 _echo("Stopped watching.")
                 return
-            _check_once(kata, stage, integration)
-    import watchfiles
+            if event.kind == "change":
+                _echo(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(event.value) or 'files'}")
+                run = _check_once(kata, stage, integration)
+            elif event.value == "rerun":
+                run = _check_once(kata, stage, integration, fresh=True)
+            elif event.value == "hint":
+                _watch_hint(kata, stage, run)
+            elif event.value == "list":
+                from kata.learner import status_lines
 
-    class Sources(watchfiles.DefaultFilter):
-        def __call__(self, change: watchfiles.Change, path: str) -> bool:
-            return super().__call__(change, path) and not path.endswith((".pyc", "~", ".swp", ".tmp"))
+                everything = _run(kata, kata.stages, "all stages", True, target="stages")
+                _echo("")
+                for line in status_lines(kata.root, kata.stages, everything, "stages"):
+                    _echo(line)
+            elif event.value == "next":
+                later = [s for s in kata.stages if s.name > stage.name]
+                if not run.stage(stage.name).done:
+                    result = run.stage(stage.name)
+                    _echo(f"\n{stage.name} is not done yet: {result.total - result.passed} to go. Finish it first.")
+                elif not later:
+                    _echo(f"\n{stage.name} was the last stage. Well done!")
+                else:
+                    stage = later[0]
+                    _echo(f"\nOn to {stage.name}: read stages/{stage.name}/README.md.")
+                    if not manual:
+                        events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
+                    run = _check_once(kata, stage, integration)
+            waiting()
 
-    _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
-    for changes in watchfiles.watch(directory, watch_filter=Sources(), force_polling=poll or None, raise_interrupt=True):
-        names = sorted({Path(path).relative_to(kata.root).as_posix() for _, path in changes if Path(path).is_relative_to(kata.root)})
-        _echo(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(names) or 'files'}")
-        _check_once(kata, stage, integration)
-        _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
+
+def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
+    from kata.hints import HintsError, SeenHints, load_hints
+    from kata.learner import hint_lines, pick_hint
+
+    try:
+        hints = load_hints(stage)
+    except HintsError as error:
+        _echo(f"\n{error}")
+        return
+    seen = SeenHints(kata.root)
+    chosen, _ = pick_hint(hints, seen.seen(stage.name), run.stage(stage.name))
+    if chosen is None:
+        _echo(f"\nYou have seen every hint for {stage.name}. A task's last hint again: kata hint {short_name(stage)} TASK.")
+        return
+    before = seen.seen(stage.name)
+    seen.mark(stage.name, chosen.number)
+    _echo("")
+    for line in hint_lines(stage, hints, chosen, before):
+        _echo(line)
+
+
+@contextlib.contextmanager
+def _nothing() -> Any:
+    yield
 
 
 # --- instructors -------------------------------------------------------------------------
