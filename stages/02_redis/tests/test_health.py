@@ -258,3 +258,9 @@ def test_redis_ping_explains_and_exits_1_when_redis_is_down(app, fake_redis, red
         f"`flask redis-ping` with Redis down printed {result.output!r}; expected the URL it "
         f"tried, {redis_url!r}, and a hint to start `redis-server`."
     )
+    assert redis_url in result.stderr, (
+        f"`flask redis-ping` with Redis down wrote {result.stdout!r} to standard output and "
+        f"{result.stderr!r} to standard error; expected the explanation on standard error, "
+        "where errors go: `flask redis-ping > out.txt` should still show it (click.echo has "
+        "a switch for that)."
+    )
