@@ -107,7 +107,16 @@ def _fetch_expecting_random(what_happened: str, search_hint: str = "") -> object
         raise
     except Exception as error:
         if isinstance(error, requests.RequestException):
-            hint = "catch requests.RequestException (timeouts, HTTP errors), then try random."
+            hint = (
+                "a request that fails is one more way for the search to give no GIF: catch "
+                "requests.RequestException (timeouts, HTTP errors), then try random (README, task 2)."
+            )
+        elif isinstance(error, IndexError):
+            hint = (
+                "reading the search's first GIF raised IndexError, because its `data` list was "
+                "empty. An empty list (Giphy's normal 'nothing matched') or an error answer means "
+                "the search gave no GIF: then ask random instead (README, task 2)."
+            )
         elif search_hint and isinstance(error, LookupError):
             hint = search_hint
         elif isinstance(error, KeyError) and "image_url" in str(error):

@@ -19,18 +19,11 @@ def index() -> str:
 
 @bp.post("/mailers")
 def create() -> Response | tuple[str, int]:
-    """Send the randomness email for the submitted form, then send the browser to /sent.
-
-    TODO (step 01_sync):
-    - read the fields `mailers[email]` and `mailers[thought]` from `request.form`;
-    - if either is missing or blank: render "index.html" with error=MISSING_FIELDS and
-      status 400, and send nothing;
-    - otherwise call `send_randomness_email(email, thought)`,
-      flash "You did it! Email sent to <email>" and redirect to the `mailers.sent` page.
-    """
+    """Read the form, send the randomness email, then send the browser on to /sent
+    (README, task 6)."""
     raise NotImplementedError(
-        "Step 01_sync: write create() in workit/views.py: read the form, send the email, "
-        "flash, redirect to /sent. See stages/01_sync/README.md"
+        "Step 01_sync, task 6: write create(), the POST /mailers view, in workit/views.py: "
+        "read the form, send the email, then redirect to /sent (stages/01_sync/README.md)"
     )
 
 
