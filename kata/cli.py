@@ -100,10 +100,18 @@ def _target(solutions: bool, kata: Kata) -> str:
 
 
 def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> tuple[Stage, TestRun]:
-    """Run every stage once; the first one not done (else the last), with that run."""
+    """The stage the learner is on, with a run of its tests: the first stage with a step
+    left to write (a `raise NotImplementedError("Step ...")`), running only that stage;
+    when every step is written (or for --solutions), every stage once and the first one
+    not done (else the last)."""
     from kata.learner import first_unfinished
+    from kata.project import todo_files
 
     stages = kata.stages
+    if target == "stages":
+        writing = next((s for s in stages if any(f.steps for f in todo_files(kata.root, s))), None)
+        if writing is not None:
+            return writing, _run(kata, [writing], f"checking {writing.name}", target=target, pytest_args=pytest_args)
     run = _run(kata, stages, "all stages", target=target, pytest_args=pytest_args)
     following = first_unfinished(run)
     name = following.stage if following else stages[-1].name
@@ -177,8 +185,8 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> None:
     """Run one stage's tests: the first failure first, with its hint.
 
-    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
-    Exits 0 when the stage is done.
+    STAGE is 01, 1, 01_sync or sync; without it, the stage you are writing (the first with
+    a step left to write), else the first stage not done yet. Exits 0 when the stage is done.
     """
     _check(kata, stage, integration, solutions, all_failures)
 
@@ -643,6 +651,43 @@ def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
     if problems:
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="mutants run at once")
+@click.pass_obj
+def mutants(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
+    """Maintainers: run the mutation suite (solutions/NN_x/mutants.toml).
+
+    Each mutant is a plausible wrong solution; the stage's tests, run as on a learner's
+    code, must reject it by the expected test with a message that explains the mistake.
+    Exits 1 on any survivor, stale mutant or wrong message.
+    """
+    from kata.mutants import MutantsError, format_table, run_mutants, summary_line
+
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): no mutants to run.")
+    started = time.monotonic()
+    marks = {"killed": ".", "survived": "S", "stale": "?", "wrong message": "W"}
+    names = [stage.name for stage in stages] or None
+    try:
+        verdicts = run_mutants(kata.root, names, workers, progress=lambda v: _echo(marks[v.status], nl=False))
+    except MutantsError as error:
+        raise click.ClickException(str(error)) from None
+    _echo("")
+    if not verdicts:
+        raise click.ClickException("No mutants found: write solutions/NN_x/mutants.toml (see kata/mutants.py).")
+    _echo(format_table(verdicts))
+    bad = [v for v in verdicts if v.status != "killed"]
+    for verdict in bad:
+        _echo(f"  {verdict.status:<13} {verdict.mutant.stage}/{verdict.mutant.id}: {verdict.mutant.why}")
+        _echo(f"                {verdict.detail}")
+    slowest = max(verdicts, key=lambda v: v.seconds)
+    _echo(f"\nmutants took {time.monotonic() - started:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
+    _echo(summary_line(verdicts))
+    if bad:
         raise SystemExit(1)
 
 
