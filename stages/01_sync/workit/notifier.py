@@ -9,6 +9,7 @@ from flask import current_app, render_template
 
 from workit.giphy import fetch_gif_url
 
+# NEW(01_sync): given: the subject line. The three functions below are yours (tasks 3 to 5).
 SUBJECT = "Here is your randomness email of awesome."
 
 

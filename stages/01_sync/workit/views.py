@@ -7,6 +7,8 @@ from werkzeug.wrappers import Response
 
 from workit.notifier import send_randomness_email
 
+# NEW(01_sync): given: the blueprint, the message for an incomplete form, and the two GET
+# pages. create(), the POST view, is yours (task 6).
 bp = Blueprint("mailers", __name__)
 
 MISSING_FIELDS = "Please give us both an email address and a thought."
