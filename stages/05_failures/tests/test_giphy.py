@@ -83,8 +83,8 @@ def test_giphy_failing_for_a_moment_is_retried_and_the_gif_arrives(run_job, giph
     message = only_email(inbox, what)
     assert gifs_in(message) == [GIF] and len(job.retries) >= 1, (
         f"{what}, the job sent its email with the images {gifs_in(message)!r} after "
-        f"{len(job.retries)} retries; expected one retry and then the GIF: a {how} is worth "
-        f"waiting for (GiphyError.transient is True for it). {TASK_5}."
+        f"{len(job.retries)} retries; expected one retry and then the GIF: such a failure "
+        f"({how}) is worth waiting for (GiphyError.transient is True for it). {TASK_5}."
     )
     assert len(giphy.calls_to("search")) == 2, (
         f"the job asked Giphy's search {len(giphy.calls_to('search'))} times; expected 2: "
