@@ -24,5 +24,5 @@ def already_sent(task_id: str) -> bool:
 
 
 def mark_sent(task_id: str) -> None:
-    """Remember, for REMEMBER_FOR seconds, that the job `task_id` has sent its email (README, task 6)."""
+    """Remember for REMEMBER_FOR seconds that the job `task_id` sent its email (README, task 6)."""
     raise NotImplementedError("Step 05_failures, task 6: write mark_sent() in workit/idempotency.py")
