@@ -810,6 +810,7 @@ def mutants(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
     slowest = max(verdicts, key=lambda v: v.seconds)
     _echo(f"\nmutants took {time.monotonic() - started:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
     _echo(summary_line(verdicts))
+    _echo(f"mutants: {len(verdicts) - len(bad)} passed, {len(bad)} failed")
     if bad:
         raise SystemExit(1)
 

@@ -70,3 +70,14 @@ def test_the_runner_sorts_killed_survived_stale_and_wrong_message(tmp_path: Path
     assert (tmp_path / "stages" / "01_sync" / FILE).read_text() == (ROOT / "stages" / "01_sync" / FILE).read_text(), (
         "the learner's stage is never touched"
     )
+
+
+def test_every_stage_has_at_least_twenty_mutants_that_apply() -> None:
+    from kata.layout import all_stages
+
+    for stage in all_stages(ROOT):
+        mutants = load_mutants(ROOT, stage.name)
+        assert len(mutants) >= 20, f"{stage.name} has {len(mutants)} mutants in solutions/{stage.name}/mutants.toml: write at least 20"
+        for mutant in mutants:
+            source = (ROOT / "solutions" / stage.name / mutant.file).read_text()
+            assert apply(mutant, source) is not None, f"{stage.name}/{mutant.id} is stale: its `old` is not in {mutant.file} once"
