@@ -36,18 +36,26 @@ def probe_of(celery: Any) -> Any:
     return probe
 
 
-def run_probe(celery: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Call the probe as a worker calls a task: no request, no app context around it."""
-    assert not has_app_context(), "this test must start outside any app context"
-    return probe_of(celery)(*args, **kwargs)
-
-
 def pop_every_app_context() -> None:
     """Clean up after a task that left its app context pushed, for the tests that follow."""
     from flask.globals import _cv_app
 
     while has_app_context():
         _cv_app.get().pop()
+
+
+def run_probe(celery: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Call the probe as a worker calls a task: no request, no app context around it."""
+    assert not has_app_context(), "this test must start outside any app context"
+    result = probe_of(celery)(*args, **kwargs)
+    left = current_app.name if has_app_context() else None
+    pop_every_app_context()
+    assert left is None, (
+        f"after a task returned, the app context of {left!r} was still pushed: the next task, "
+        "or the next request, would run inside it. Push the app context for the task body "
+        "and pop it when the body is done (a `with` block does both)."
+    )
+    return result
 
 
 def test_a_task_called_outside_any_app_context_runs_inside_its_flask_app_s(app, celery_of):
@@ -106,14 +114,9 @@ def test_the_task_body_gets_every_argument_and_its_result_comes_back(app, celery
 def test_no_app_context_is_left_behind_after_a_task(app, celery_of):
     celery = celery_of(app)
 
-    run_probe(celery)
-    left = current_app.name if has_app_context() else None
-    pop_every_app_context()
-    assert left is None, (
-        f"after a task returned, the app context of {left!r} was still pushed: the "
-        "next task, or the next request, would run inside it. Push the app context for the "
-        "task body and pop it when the body is done (a `with` block does both)."
-    )
+    run_probe(celery)  # fails if the task left its app context pushed
+
+    assert not has_app_context()
 
 
 def test_a_task_s_error_comes_out_and_leaves_no_app_context(app, celery_of):

@@ -23,22 +23,20 @@ EAGER = (
 
 
 def new_celery_of(make_app: Callable[[], Flask], celery_of) -> Celery:
-    """The Celery app of the Flask app `make_app()` returns, checked to be made by that call.
+    """The Celery app of the Flask app `make_app()` returns, checked to be its own.
 
-    A Celery app made before (at import, at module level, or for an earlier Flask app) never
-    sees the config this Flask app was given: the first failure should say so.
+    A Celery app made once (at import, at module level, or for the first Flask app) never sees
+    the config a later Flask app is given: the first failure should say so, before any
+    setting is compared. So `make_app` runs twice, and the two Celery apps must differ.
     """
-    from celery import _state
-
-    before = list(_state._apps)  # every Celery app of this process, before create_app runs
+    earlier = celery_of(make_app())
     celery = celery_of(make_app())
-    assert not any(celery is old for old in before), (
-        f"create_app(...) gave its Flask app the Celery app {celery!r}, which existed before "
-        "create_app was called. Is it made once, at module level, when workit/celery_app.py "
-        "(or another module) is imported? Such an app is shared by every Flask app, and it was "
-        "made before any of them had a config: it cannot take REDIS_URL or the CELERY settings "
-        "from the app create_app is making. Make a new Celery app inside celery_init_app(app), "
-        "on every call, from that app's config."
+    assert celery is not earlier, (
+        f"two create_app(...) calls gave their Flask apps the same Celery app, {celery!r}. Is "
+        "it made once, at module level when workit/celery_app.py is imported, or kept from "
+        "the first call? Such an app is shared by every Flask app, and it cannot take "
+        "REDIS_URL or the CELERY settings from the app create_app is making now. Make a new "
+        "Celery app inside celery_init_app(app), on every call, from that app's config."
     )
     return celery
 
