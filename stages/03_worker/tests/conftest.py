@@ -16,7 +16,7 @@ def app_config(app_config: dict[str, Any], celery_app_config: dict[str, Any]) ->
 @pytest.fixture(autouse=True)
 def _pop_app_contexts_left_behind() -> Iterator[None]:
     """A task class that pushes an app context and never pops it fails its own test
-    (test_app_context.py); it must not make every later test start inside that context."""
+    (test_celery_app_context.py); it must not make every later test start inside that context."""
     yield
     from flask import has_app_context
     from flask.globals import _cv_app

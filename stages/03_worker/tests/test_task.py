@@ -61,7 +61,7 @@ def send_outside_any_app_context() -> None:
             f"a worker calls it, raised RuntimeError: {error} Step 01's notifier reads "
             "current_app, which needs an app context, and a worker has no request to give it "
             "one. Every task of your Celery app should run inside its Flask app's context: "
-            "README, task 2 (pytest stages/03_worker/tests/test_app_context.py)."
+            "README, task 2 (pytest stages/03_worker/tests/test_celery_app_context.py)."
         ) from error
 
 
@@ -223,7 +223,7 @@ def test_the_task_raises_when_the_email_cannot_be_sent(
         "app. A task runs in the app context its Celery app's task class pushes; if that class "
         "(or the Celery app) was made once, at module level or for the first Flask app, every "
         "task keeps reading that first app's config. Make both inside celery_init_app, for "
-        "the app it is given (pytest stages/03_worker/tests/test_app_context.py)."
+        "the app it is given (pytest stages/03_worker/tests/test_celery_app_context.py)."
     )
     assert error is not None, (
         f"with the mail server down (connection refused), send_randomness_email({EMAIL!r}, "
