@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kata.details import DETAILS_ENV
-from kata.layout import TARGET_ENV, Stage
-from kata.recorder import RECORD_ENV
+from kata.layout import DETAILS_ENV, RECORD_ENV, TARGET_ENV, Stage
 from kata.selfcheck import Outcome, final_outcomes, load_outcomes
 
 POLL_SECONDS = 0.05
