@@ -180,6 +180,7 @@ def test_check_shows_the_first_failure_first_with_its_hint(skeleton: Path) -> No
     assert (skeleton / ".kata" / "hints-seen.json").is_file()
 
 
+@pytest.mark.timeout(180)  # several kata runs, each a pytest run: slow on a busy machine
 def test_check_without_a_stage_runs_only_the_stage_being_written(tmp_path: Path) -> None:
     partly = copy_kata(tmp_path / "partly", solved=True)
     shutil.rmtree(partly / "stages" / "02_redis" / "workit")
@@ -191,6 +192,7 @@ def test_check_without_a_stage_runs_only_the_stage_being_written(tmp_path: Path)
     assert ran == len(collected(partly, "stages/02_redis")), "only stage 02's tests ran"
 
 
+@pytest.mark.timeout(180)  # several kata runs, each a pytest run: slow on a busy machine
 def test_check_reuses_the_last_result_until_a_file_changes(tmp_path: Path) -> None:
     copy = copy_kata(tmp_path / "copy")
     first = kata(copy, "check", "02")

@@ -37,6 +37,7 @@ def check(root: Path, warm: WarmRunner) -> tuple[int, int]:
     return result.passed, result.total
 
 
+@pytest.mark.timeout(180)
 def test_the_warm_runner_imported_the_libraries_and_sees_every_edit(solved: Path, warm: WarmRunner) -> None:
     assert {"flask", "celery", "fakeredis", "pytest"} <= set(warm.loaded)
     assert "workit" not in sys.modules or not str(getattr(sys.modules["workit"], "__file__", "")).startswith(str(solved))
@@ -53,6 +54,7 @@ def test_the_warm_runner_imported_the_libraries_and_sees_every_edit(solved: Path
     assert check(solved, warm) == (total, total)
 
 
+@pytest.mark.timeout(180)
 def test_a_test_that_kills_its_process_does_not_kill_the_runner(solved: Path, warm: WarmRunner) -> None:
     jobs = solved / "stages" / STAGE / "workit" / "jobs.py"
     good = jobs.read_text()
@@ -67,7 +69,7 @@ def test_a_test_that_kills_its_process_does_not_kill_the_runner(solved: Path, wa
     assert passed == total, "the runner goes on after a crash"
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)  # a watch session of several checks: slow on a busy machine
 def test_watch_keys_on_a_terminal(tmp_path: Path) -> None:
     root = copy_kata(tmp_path / "keys", solved=True)
     leader, follower = pty.openpty()
