@@ -391,6 +391,19 @@ def test_in_the_template_status_works_and_solutions_are_a_clear_error(
         assert result.exit_code == 1 and "no solutions/" in result.output, (command, result.output)
 
 
+@pytest.mark.timeout(240)  # kata status runs every stage
+def test_make_test_in_the_template_says_where_to_start_without_a_make_error(template: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (venv / "bin" / "python").chmod(0o755)
+    (venv / ".kata-installed").touch()  # newer than pyproject.toml and constraints.txt: no install
+    done = subprocess.run(["make", "test", f"VENV={venv}"], cwd=template, capture_output=True, text=True, timeout=200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Next: stage 01_sync" in done.stdout and "not a failed set-up" in done.stdout
+    assert "Error 1" not in done.stdout + done.stderr
+
+
 def test_export_refuses_a_directory_that_is_not_empty(skeleton: Path, tmp_path: Path) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("")
