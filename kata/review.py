@@ -718,3 +718,54 @@ def ruff_findings(package: Path, rules: list[Rule], stage_name: str) -> tuple[li
 def write_json(review: Review, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(review.as_json(), indent=2) + "\n", encoding="utf-8")
+
+
+# --- what the learner reads ---------------------------------------------------------------------
+
+COLOURS = {"essential": "red", "actionable": "yellow", "informative": "cyan", "celebratory": "green"}
+WIDTH = 88
+FOOTER = "(The review never changes your files; the tests alone decide when a stage is done.)"
+
+
+def _styled(kind: str) -> str:
+    import click
+
+    return click.style(kind, fg=COLOURS[kind], bold=kind == "essential")
+
+
+def review_lines(review: Review, shown_as: str) -> list[str]:
+    """The whole review: every comment with where, what, why and what to read."""
+    import textwrap
+
+    heading = f"Review of {review.stage} ({shown_as}): "
+    if not review.directory.is_dir():
+        return [heading + "there is no such package to read."]
+    notes = review.notes
+    if not review.comments:
+        return [heading + "nothing to point out.", FOOTER]
+    lines = [heading + (f"{count(len(notes), 'note')}." if notes else "nothing to change."), ""]
+    for comment in review.comments:
+        lines.append(f"{_styled(comment.type)}  {comment.where}  {comment.title}")
+        lines += textwrap.wrap(comment.rule.why, WIDTH, initial_indent="  ", subsequent_indent="  ")
+        lines += [f"  Read: {comment.rule.read}", ""]
+    if review.ruff_missing:
+        lines += ["ruff is not installed, so the general checks (except, timeouts, logging) were skipped: pip install ruff", ""]
+    return [*lines, review.summary, FOOTER]
+
+
+def note_lines(review: Review, number: str) -> list[str]:
+    """What `kata check` adds once a stage passes: one line per comment, and where to read more."""
+    notes, praise = review.notes, review.of_type("celebratory")
+    if not notes:
+        return [f"Well done: {comment.title[0].lower()}{comment.title[1:]}." for comment in praise]
+    noun = "note" if len(notes) == 1 else "notes"
+    lines = [f"{count(len(notes), noun).capitalize()} on your approach ({_command(f'kata review {number}')} says why):"]
+    width = max(len(comment.where) for comment in notes)
+    lines += [f"  {_styled(c.type)}{' ' * (11 - len(c.type))} {c.where:<{width}}  {c.title}" for c in notes]
+    return lines
+
+
+def _command(text: str) -> str:
+    import click
+
+    return click.style(text, fg="cyan")
