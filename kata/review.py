@@ -331,7 +331,7 @@ def autoretry_everything(package: Package) -> Iterator[Finding]:
             elements = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else [value] if value is not None else []
             for element in elements:
                 if source.qualified(element) in BROAD:
-                    yield source, element.lineno, {"task": task.name, "caught": source.qualified(element)}
+                    yield source, element.lineno, {"task": task.name, "caught": ast.unparse(value)}
 
 
 WAIT_KEYWORDS = ("countdown", "retry_backoff_max", "default_retry_delay", "maximum")
@@ -490,7 +490,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "task_returns_value", "informative", 3,
-        "The task {task} returns {value}",
+        "The task {task} returns `{value}`",
         "Nobody reads it: the view only queues the job. With a result backend each value is "
         "stored (and must be JSON); without, it is thrown away. Return nothing.",
         f"{CELERY_DOCS}/userguide/tasks.html#ignore-results-you-don-t-want",
@@ -620,10 +620,12 @@ class Review:
     def summary(self) -> str:
         essential, actionable = len(self.of_type("essential")), len(self.of_type("actionable"))
         informative, celebratory = len(self.of_type("informative")), len(self.of_type("celebratory"))
+        sturdier = f"{count(actionable, 'change').capitalize()} would make it sturdier."
         if essential:
-            return f"It passes the tests, but {count(essential, 'thing')} would hurt in production: fix {'it' if essential == 1 else 'them'} first."
+            first = f"{count(essential, 'thing').capitalize()} here would hurt in production: fix {'it' if essential == 1 else 'them'} first."
+            return f"{first} {sturdier.replace('change', 'more change', 1)}" if actionable else first
         if actionable:
-            return f"It works; {count(actionable, 'change')} would make it sturdier."
+            return sturdier
         if informative:
             return f"Nothing to fix; {count(informative, 'note')} worth knowing."
         if celebratory:
@@ -758,8 +760,7 @@ def note_lines(review: Review, number: str) -> list[str]:
     notes, praise = review.notes, review.of_type("celebratory")
     if not notes:
         return [f"Well done: {comment.title[0].lower()}{comment.title[1:]}." for comment in praise]
-    noun = "note" if len(notes) == 1 else "notes"
-    lines = [f"{count(len(notes), noun).capitalize()} on your approach ({_command(f'kata review {number}')} says why):"]
+    lines = [f"{count(len(notes), 'note').capitalize()} on your approach ({_command(f'kata review {number}')} says why):"]
     width = max(len(comment.where) for comment in notes)
     lines += [f"  {_styled(c.type)}{' ' * (11 - len(c.type))} {c.where:<{width}}  {c.title}" for c in notes]
     return lines
