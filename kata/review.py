@@ -762,8 +762,8 @@ def note_lines(review: Review, number: str) -> list[str]:
         return [f"Well done: {comment.title[0].lower()}{comment.title[1:]}." for comment in praise]
     lines = [f"{count(len(notes), 'note').capitalize()} on your approach ({_command(f'kata review {number}')} says why):"]
     width = max(len(comment.where) for comment in notes)
-    lines += [f"  {_styled(c.type)}{' ' * (11 - len(c.type))} {c.where:<{width}}  {c.title}" for c in notes]
-    return lines
+    lines += [f"  {_styled(c.type)}{' ' * (13 - len(c.type))}{c.where:<{width}}  {c.title}" for c in notes]
+    return [*lines, ""]
 
 
 def _command(text: str) -> str:

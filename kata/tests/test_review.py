@@ -356,8 +356,15 @@ def test_kata_check_adds_the_notes_once_the_stage_passes(tmp_path: Path) -> None
     lines = click.unstyle("\n".join(check_lines(root, Stage(root, "04_enqueue"), result, run, SeenHints(tmp_path))))
     assert "All 3 tests of 04_enqueue pass. Stage done!\nThree notes on your approach (kata review 04 says why):" in lines
     views = line_of(root / "stages" / "04_enqueue" / "workit" / "views.py", "except Exception")
-    assert f"  essential   workit/views.py:{views}  `except Exception` around send_randomness_email.delay()" in lines
+    assert f"  essential    workit/views.py:{views}  `except Exception` around send_randomness_email.delay()" in lines
     quiet = click.unstyle("\n".join(check_lines(root, Stage(root, "04_enqueue"), result, run, SeenHints(tmp_path), review=False)))
     assert "on your approach" not in quiet
     praised = click.unstyle("\n".join(check_lines(root, Stage(root, "05_failures"), passing("05_failures"), run, SeenHints(tmp_path))))
     assert "Well done: send_randomness_email backs off with jitter." in praised and "on your approach" not in praised
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_untouched_skeleton_teaches_nothing_the_review_would_flag(stage: str) -> None:
+    """What a stage gives the learner is not what its review complains about."""
+    result = review_package(ROOT / "stages" / stage / "workit", stage)
+    assert result.of_type("essential", "actionable") == [], [f"{c.id} {c.where}" for c in result.comments]
