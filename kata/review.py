@@ -15,6 +15,7 @@ small `ast` pass each.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
 import subprocess
@@ -54,10 +55,8 @@ class Source:
                     source.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                try:
+                with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     source.constants[node.targets[0].id] = ast.literal_eval(node.value)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    pass
         return source
 
     @property
@@ -190,7 +189,7 @@ def hardcoded_key(package: Package) -> Iterator[Finding]:
             elif isinstance(node, ast.AnnAssign):
                 pairs = [(node.target, node.value)]
             elif isinstance(node, ast.Dict):
-                pairs = list(zip(node.keys, node.values))
+                pairs = list(zip(node.keys, node.values, strict=True))
             elif isinstance(node, ast.Call):
                 pairs = [(ast.Constant(kw.arg), kw.value) for kw in node.keywords if kw.arg]
                 name = source.qualified(node.func)
@@ -343,15 +342,14 @@ def visibility_timeout(package: Package) -> float:
     for source in package.sources:
         for node in ast.walk(source.tree):
             if isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values):
+                for key, value in zip(node.keys, node.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "visibility_timeout" and (seconds := source.number(value)):
                         return seconds
             elif isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant):
-                if "VISIBILITY_TIMEOUT" in str(node.args[0].value) and isinstance(node.args[1], ast.Constant):
-                    try:
-                        return float(node.args[1].value)
-                    except (TypeError, ValueError):
-                        pass
+                default = node.args[1]
+                if "VISIBILITY_TIMEOUT" in str(node.args[0].value) and isinstance(default, ast.Constant):
+                    with contextlib.suppress(TypeError, ValueError):
+                        return float(default.value)
     return DEFAULT_VISIBILITY_TIMEOUT
 
 
@@ -385,10 +383,10 @@ def backoff_with_jitter(package: Package) -> Iterator[Finding]:
         for task, decorator in source.tasks():
             given = keywords(decorator)
             backoff, jitter = given.get("retry_backoff"), given.get("retry_jitter")
-            if backoff is not None and not (isinstance(backoff, ast.Constant) and not backoff.value):
-                if not (isinstance(jitter, ast.Constant) and not jitter.value):
-                    yield source, decorator.lineno, {"task": task.name}
-                    return
+            turned_off = [isinstance(value, ast.Constant) and not value.value for value in (backoff, jitter)]
+            if backoff is not None and not any(turned_off):  # retry_jitter is on unless turned off
+                yield source, decorator.lineno, {"task": task.name}
+                return
 
 
 CELERY_DOCS = "https://docs.celeryq.dev/en/stable"
@@ -606,7 +604,7 @@ class Review:
     stage: str
     directory: Path  # the package reviewed
     comments: list[Comment]
-    ruff_missing: bool = False
+    ruff_missing: bool = False  # ruff is not installed, or did not run
 
     def of_type(self, *types: str) -> list[Comment]:
         return [comment for comment in self.comments if comment.type in types]
@@ -689,7 +687,7 @@ def ruff_binary() -> str | None:
 
 
 def ruff_findings(package: Path, rules: list[Rule], stage_name: str) -> tuple[list[Comment], bool]:
-    """Run ruff with only these rules' codes, on `package`; (comments, whether ruff is missing).
+    """Run ruff with only these rules' codes, on `package`; (comments, whether ruff failed to run).
 
     --isolated: the learner's (or the kata's) ruff settings change nothing here."""
     codes = {code: rule for rule in rules for code in rule.ruff}
@@ -698,11 +696,14 @@ def ruff_findings(package: Path, rules: list[Rule], stage_name: str) -> tuple[li
     binary = ruff_binary()
     if binary is None:
         return [], True
-    done = subprocess.run(
-        [binary, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
-         "--target-version", "py310", "--select", ",".join(sorted(codes)), str(package)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    try:
+        done = subprocess.run(
+            [binary, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
+             "--target-version", "py310", "--select", ",".join(sorted(codes)), str(package)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return [], True
     try:
         found = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
@@ -751,7 +752,7 @@ def review_lines(review: Review, shown_as: str) -> list[str]:
         lines += textwrap.wrap(comment.rule.why, WIDTH, initial_indent="  ", subsequent_indent="  ")
         lines += [f"  Read: {comment.rule.read}", ""]
     if review.ruff_missing:
-        lines += ["ruff is not installed, so the general checks (except, timeouts, logging) were skipped: pip install ruff", ""]
+        lines += ["ruff did not run (is it installed? pip install ruff), so the general checks (except, timeouts, logging) were skipped.", ""]
     return [*lines, review.summary, FOOTER]
 
 

@@ -213,6 +213,9 @@ def test_praise_needs_what_it_praises(tmp_path: Path) -> None:
     files["notifier.py"] = files["notifier.py"].replace("smtplib.SMTP(host, port, timeout=timeout)", "smtplib.SMTP(host, port)")
     ids = {c.rule.id for c in review_of(tmp_path, "01_sync", files).comments}
     assert "timeouts_set" not in ids and "smtp_without_timeout" in ids
+    task = "from celery import shared_task\n\n@shared_task(retry_backoff=True, retry_jitter={})\ndef job():\n    pass\n"
+    praised = {jitter: [c.rule.id for c in review_of(tmp_path / jitter, "05_failures", {"tasks.py": task.format(jitter)}).comments] for jitter in ("True", "False")}
+    assert praised == {"True": ["backoff_with_jitter"], "False": []}
 
 
 def test_a_rule_applies_from_its_stage_on(tmp_path: Path) -> None:
@@ -263,7 +266,7 @@ def test_without_ruff_the_own_rules_still_run(tmp_path: Path, monkeypatch: pytes
     (sample,) = [s for s in SAMPLES if s[0] == "app_beside_celery_app"]
     result = review_of(tmp_path, "03_worker", sample[2])
     assert result.ruff_missing and [c.rule.id for c in result.comments] == ["app_beside_celery_app"]
-    assert "ruff is not installed" in "\n".join(review_module.review_lines(result, "workit"))
+    assert "ruff did not run" in "\n".join(review_module.review_lines(result, "workit"))
 
 
 # --- the command ----------------------------------------------------------------------------------
