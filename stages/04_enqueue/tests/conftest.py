@@ -1,14 +1,15 @@
 """Stage 04's apps get a Celery broker (the test's fake Redis, served on a loopback port),
-and `submit`, which posts the form and explains what went wrong when the view raises."""
+and `submit`, which posts the form and explains what went wrong when the view raises or
+hands the work to a thread of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-
-DELAY = "send_randomness_email.delay(email, thought)"
 
 
 @pytest.fixture
@@ -29,9 +30,9 @@ def submit(client: Any) -> Callable[..., Any]:
 
     def post(fields: dict[str, str], **options: Any) -> Any:
         try:
-            response = client.post("/mailers", data=fields, **options)
-            response.close()  # as a server does once it is sent: runs any call_on_close work now
-            return response
+            with threads_started() as started:
+                response = client.post("/mailers", data=fields, **options)
+                response.close()  # as a server does once it is sent: runs any call_on_close work now
         except (NotImplementedError, AssertionError):
             raise
         except Exception as error:
@@ -40,8 +41,52 @@ def submit(client: Any) -> Callable[..., Any]:
                 f"POST /mailers with {fields!r} raised {type(error).__name__} ({said})."
                 f"{_hint(error)}"
             ) from error
+        if started:
+            _no_thread(fields, started)
+        return response
 
     return post
+
+
+@contextmanager
+def threads_started() -> Iterator[list[tuple[threading.Thread, str]]]:
+    """The threads that the calling thread starts inside the block, each with what it runs
+    (a server's own threads, such as the fake Redis's, are not counted)."""
+    caller, started = threading.current_thread(), []
+    original = threading.Thread.start
+
+    def start(thread: threading.Thread, *args: Any, **kwargs: Any) -> None:
+        if threading.current_thread() is caller:
+            started.append((thread, _described(thread)))
+        original(thread, *args, **kwargs)
+
+    threading.Thread.start = start  # type: ignore[method-assign]
+    try:
+        yield started
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+
+
+def _no_thread(fields: dict[str, str] | None, started: list[tuple[threading.Thread, str]]) -> None:
+    targets = ", ".join(described for _, described in started)
+    for thread, _ in started:
+        thread.join(5)  # let it end here, rather than in the middle of another test
+    raise AssertionError(
+        f"POST /mailers with {fields!r} started {len(started)} thread(s) of its own ({targets}). "
+        "A thread answers the page at once, but it is no queue: the work stays inside the web "
+        "process, so a restart or a crash of that process loses the email, nothing retries it, "
+        "no other machine can take a share, and nothing is written to Redis. (Flask's "
+        "current_app does not follow a thread either.) Hand the job to the worker instead: a "
+        "Celery task has a method that puts a message on the queue rather than running the "
+        "function. No thread in the view."
+    )
+
+
+def _described(thread: threading.Thread) -> str:
+    target = getattr(thread, "_target", None)
+    target = getattr(target, "func", target)  # a functools.partial: the function inside
+    name, module = getattr(target, "__qualname__", None), getattr(target, "__module__", None)
+    return f"{thread.name}, running {module}.{name}" if name and module else thread.name
 
 
 def _hint(error: Exception) -> str:
@@ -50,11 +95,17 @@ def _hint(error: Exception) -> str:
     import requests
     from kombu.exceptions import EncodeError, OperationalError
 
+    if type(error).__name__ == "InvalidForm":
+        return (
+            " clean_form refused the form, and nothing in the view caught its InvalidForm, so "
+            "the user would get an error page. A refused form comes back as the form itself, "
+            "with the message and what the user typed (README, task 5)."
+        )
     if isinstance(error, AttributeError) and "delay" in str(error):
         return (
-            " Only a Celery task has .delay(): import send_randomness_email from workit.tasks "
-            "(the @shared_task of step 03), not from workit.notifier (the plain function that "
-            "sends right away)."
+            " Only a Celery task has .delay(): the view still imports send_randomness_email from "
+            "workit.notifier, the plain function that sends right away. The task is the "
+            "@shared_task of step 03, in workit.tasks."
         )
     if isinstance(error, OperationalError):
         return (
@@ -64,22 +115,19 @@ def _hint(error: Exception) -> str:
     if isinstance(error, EncodeError):
         return (
             " The arguments of .delay(...) travel to the worker as JSON, so they must be plain "
-            f"values: {DELAY}, two strings, never the request or the form."
+            "values: the two strings, never the request or the form."
         )
     if isinstance(error, TypeError) and "argument" in str(error):
         return (
             " Celery checks the arguments of .delay(...) against the task's parameters, "
-            f"(email, thought): {DELAY}, the two strings, in that order."
+            "(email, thought): give it the two strings, in that order."
         )
     if type(error).__name__ == "GiphyError" or isinstance(
         error, (requests.RequestException, smtplib.SMTPException, OSError)
     ):
         return (
             " The request itself still asks Giphy for the GIF or sends the email. Calling the "
-            "task, send_randomness_email(email, thought), or .apply(...) runs it right here; "
-            f"{DELAY} only queues it, and the worker does the rest."
+            "task like a function, or its .apply(...), runs it right here; .delay(...) only "
+            "queues it, and the worker does the rest."
         )
-    return (
-        " After checking the form, the view should do one quick thing: "
-        f"{DELAY}, with the two strings from the form."
-    )
+    return " The traceback above shows the line of workit/ that raised it."

@@ -11,7 +11,7 @@ EMAIL = "tobias@example.com"
 THOUGHT = "I just blue myself"
 GIF = "https://media.giphy.com/media/kataBlueMyself/200.gif"
 FORM = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
-DELAY = "send_randomness_email.delay(email, thought)"
+DELAY = ".delay(...)"
 
 
 def queued(broker) -> list[tuple[str, list, dict]]:
@@ -33,13 +33,13 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
     if not jobs and sent:
         why = (
             f"The request sent {sent} email(s) itself instead: the task ran right here. Calling "
-            "the task, send_randomness_email(email, thought), or .apply(...) runs it in the "
-            f"request, like a plain function; {DELAY} queues it for the worker."
+            "the task like a function, or its .apply(...), runs it in the request; its "
+            f"{DELAY} queues it for the worker."
         )
     elif not jobs:
         why = (
-            f"Nothing was sent either. Queue the job with {DELAY}, on the default queue: the "
-            "worker listens to `celery`."
+            "Nothing was sent either. Queue the job with the task's .delay(...), on the default "
+            "queue: the worker listens to `celery`."
         )
     else:
         why = (
@@ -92,8 +92,8 @@ def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox
         )
     else:
         shortcut = (
-            "Calling the task, send_randomness_email(email, thought), or .apply(...) runs it "
-            f"right here, like a plain function. {DELAY} only queues it."
+            "Calling the task like a function, or its .apply(...), runs it right here. Its "
+            f"{DELAY} only queues it."
         )
     assert (searches, sent) == (0, 0), (
         f"before POST /mailers answered, the app asked Giphy {searches} time(s) and sent {sent} "
@@ -133,8 +133,8 @@ def test_the_job_carries_the_email_then_the_thought(submit, giphy, inbox, broker
         why = "the two are swapped: the email address comes first, as in the task's signature."
     elif kwargs:
         why = (
-            f"pass the two strings positionally, {DELAY}, in the order of the task's parameters, "
-            "and nothing else."
+            "pass the two strings positionally, in the order of the task's parameters, and "
+            "nothing else."
         )
     elif len(args) != 2 or not all(isinstance(arg, str) for arg in args):
         why = (
