@@ -4,6 +4,8 @@ hands the work to a thread of its own."""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +50,26 @@ def submit(client: Any) -> Callable[..., Any]:
     return post
 
 
+@pytest.fixture
+def submit_good(submit: Callable[..., Any]) -> Callable[..., Any]:
+    """`submit` for a form that must go through: a refusal says what the page said."""
+
+    def post(fields: dict[str, str], **options: Any) -> Any:
+        response = submit(fields, **options)
+        if response.status_code == 400:
+            text = response.get_data(as_text=True)
+            error = re.search(r'class="error"[^>]*>(.*?)</', text, re.S)
+            said = html.unescape(" ".join(error.group(1).split())) if error else text[:300]
+            raise AssertionError(
+                f"POST /mailers refused a good form with 400: clean_form (workit/validation.py) "
+                f"is wrong about it. The page says {said!r}; the form was {fields!r}. "
+                "`pytest stages/04_enqueue/tests/test_clean_form.py` says more."
+            )
+        return response
+
+    return post
+
+
 @contextmanager
 def threads_started() -> Iterator[list[tuple[threading.Thread, str]]]:
     """The threads that the calling thread starts inside the block, each with what it runs
@@ -72,13 +94,11 @@ def _no_thread(fields: dict[str, str] | None, started: list[tuple[threading.Thre
     for thread, _ in started:
         thread.join(5)  # let it end here, rather than in the middle of another test
     raise AssertionError(
-        f"POST /mailers with {fields!r} started {len(started)} thread(s) of its own ({targets}). "
-        "A thread answers the page at once, but it is no queue: the work stays inside the web "
-        "process, so a restart or a crash of that process loses the email, nothing retries it, "
-        "no other machine can take a share, and nothing is written to Redis. (Flask's "
-        "current_app does not follow a thread either.) Hand the job to the worker instead: a "
-        "Celery task has a method that puts a message on the queue rather than running the "
-        "function. No thread in the view."
+        f"POST /mailers started a thread of its own ({targets}): a thread is no queue. Hand "
+        "the job to the worker, through Redis: a Celery task has a method that writes a "
+        "message for a worker instead of running the function. A thread keeps the work in the "
+        "web process, where a restart or a crash loses the email, nothing retries it and no "
+        "other machine can take a share (and Flask's current_app does not follow a thread)."
     )
 
 

@@ -53,10 +53,10 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
     return jobs[0]
 
 
-def test_posting_the_form_redirects_to_the_sent_page(submit, giphy, inbox, broker):
+def test_posting_the_form_redirects_to_the_sent_page(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    response = submit(FORM)
+    response = submit_good(FORM)
 
     where = urlsplit(response.location or "").path
     assert response.status_code in (302, 303) and where == "/sent", (
@@ -66,10 +66,10 @@ def test_posting_the_form_redirects_to_the_sent_page(submit, giphy, inbox, broke
     )
 
 
-def test_the_sent_page_says_who_the_email_is_for(submit, giphy, inbox, broker):
+def test_the_sent_page_says_who_the_email_is_for(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    response = submit(FORM, follow_redirects=True)
+    response = submit_good(FORM, follow_redirects=True)
 
     expected = f"You did it! Email sent to {EMAIL}"
     assert response.request.path == "/sent" and expected in response.text, (
@@ -79,10 +79,10 @@ def test_the_sent_page_says_who_the_email_is_for(submit, giphy, inbox, broker):
     )
 
 
-def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox, broker):
+def test_the_request_neither_asks_giphy_nor_sends_the_email(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     searches, sent, jobs = len(giphy.calls), len(inbox.deliveries), queued(broker)
     if jobs:
@@ -102,18 +102,18 @@ def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox
     )
 
 
-def test_the_request_queues_exactly_one_job(submit, giphy, inbox, broker):
+def test_the_request_queues_exactly_one_job(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     only_job(broker, inbox)
 
 
-def test_the_job_is_the_email_task(submit, giphy, inbox, broker):
+def test_the_job_is_the_email_task(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     task, _, _ = only_job(broker, inbox)
     assert task == NAME, (
@@ -123,10 +123,10 @@ def test_the_job_is_the_email_task(submit, giphy, inbox, broker):
     )
 
 
-def test_the_job_carries_the_email_then_the_thought(submit, giphy, inbox, broker):
+def test_the_job_carries_the_email_then_the_thought(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     _, args, kwargs = only_job(broker, inbox)
     if args == [THOUGHT, EMAIL]:
@@ -153,10 +153,10 @@ def test_the_job_carries_the_email_then_the_thought(submit, giphy, inbox, broker
 
 
 def test_a_worker_takes_the_job_and_sends_the_email(
-    app, submit, celery_of, giphy, inbox, broker, run_worker
+    app, submit_good, celery_of, giphy, inbox, broker, run_worker
 ):
     giphy.search_finds(GIF)  # before the worker starts; the fake Giphy answers its thread too
-    submit(FORM)
+    submit_good(FORM)
     only_job(broker, inbox)
     assert inbox.deliveries == [], (
         f"POST /mailers sent {len(inbox.deliveries)} email(s) itself; expected none before a "
