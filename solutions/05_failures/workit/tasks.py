@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import random
 import smtplib
 
 from celery import Task, shared_task
@@ -30,28 +31,30 @@ BACKOFF_MAX = 600  # seconds: no single wait is longer than this
 SMTP_BACKOFF = 10  # seconds: the first SMTP backoff; then 20, 40, 80, 160, 320
 
 
-def smtp_wait(retries: int) -> float:
+def smtp_wait(task: Task, retries: int) -> int:
     """Seconds to wait before SMTP retry number `retries` + 1: exponential, with "equal jitter".
 
-    Full jitter (a wait drawn between 0 and the backoff) can draw near zero every time, and
-    then a two-second outage uses up all the retries. Here half the backoff is fixed and the
-    other half drawn at random: the MAX_RETRIES waits add up to at least 315 s and at most
-    630 s, and jobs that failed together still come back at different moments.
+    The task's retry_backoff (the first backoff) doubles on each retry, up to retry_backoff_max.
+    Celery's own retry_jitter (with autoretry_for) draws each wait between 0 and the backoff,
+    so all of them can be near zero, and then a two-second outage uses up every retry. Here
+    half the backoff is fixed and the other half drawn at random: the MAX_RETRIES waits add up
+    to at least 315 s and at most 630 s, and jobs that failed together still come back at
+    different moments.
     """
-    half = SMTP_BACKOFF // 2
-    fixed = get_exponential_backoff_interval(factor=half, retries=retries, maximum=BACKOFF_MAX // 2)
-    return fixed + get_exponential_backoff_interval(
-        factor=half, retries=retries, maximum=BACKOFF_MAX // 2, full_jitter=True
-    )
+    backoff = get_exponential_backoff_interval(factor=task.retry_backoff, retries=retries, maximum=task.retry_backoff_max)
+    fixed = backoff // 2
+    return fixed + (random.randint(0, backoff - fixed) if task.retry_jitter else backoff - fixed)
 
 
 @shared_task(
     bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
     # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
-    # task (see smtp_wait), after about 10, 20, 40, 80, 160, 320 s, each wait between half
-    # its backoff and all of it.
-    max_retries=MAX_RETRIES,
+    # task, not with autoretry_for: smtp_wait applies these three with a floor under each wait,
+    # after 5-10, 10-20, 20-40, 40-80, 80-160, 160-320 s.
+    retry_backoff=SMTP_BACKOFF,
     retry_backoff_max=BACKOFF_MAX,  # no wait is longer (celery_app.py keeps visibility above it)
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
     # Acknowledge the message when the task has finished, not when it starts, so that a job
     # whose worker dies comes back (after the broker's visibility_timeout, see celery_app.py).
     acks_late=True,
@@ -78,7 +81,7 @@ def send_randomness_email(self: Task, email: str, thought: str) -> None:
     try:
         notifier.send_email(email, thought, gif_url)
     except (smtplib.SMTPException, OSError) as problem:
-        wait = smtp_wait(self.request.retries)
+        wait = smtp_wait(self, self.request.retries)
         # The type and the SMTP code only: a server's reply can quote the address.
         what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
         logger.warning("job %s: SMTP failed (%s); trying again in %s s", job, what, wait)

@@ -251,10 +251,11 @@ def test_spaces_around_the_fields_are_trimmed_before_queueing(submit_good, giphy
 def test_an_address_with_an_encoded_word_is_refused(submit, giphy, inbox, broker, email, what):
     giphy.search_finds(GIF)
 
-    response = submit(form(email=email))
+    fields = form(email=email)
+    response = submit(fields)
 
     assert_refused(
-        response, broker, inbox, giphy, f"the address {email!r} (an RFC 2047 encoded word: {what})", INVALID_EMAIL
+        response, broker, inbox, giphy, fields, f"the address {email!r} (an RFC 2047 encoded word: {what})", INVALID_EMAIL
     )
 
 

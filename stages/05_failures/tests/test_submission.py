@@ -1,10 +1,11 @@
-"""Beyond step 04 (issue 12): a form sent twice is one job id twice. Runs with --solutions only.
+"""Beyond step 05 (issue 12): a form sent twice is one job id twice. Runs with --solutions only.
 
 When Redis hangs, .delay() times out and the page says 503, but the LPUSH may already be in the
 socket: when Redis wakes up it runs, and the user, who sends the form again, would get two
 emails. So each form carries a submission id, made when the page is rendered and kept when
 the form comes back, and the job's task id is derived from it (and from what was typed). The
-worker's sent key (stage 05, workit/idempotency.py) then sends the email of a task id once.
+worker's sent key (workit/idempotency.py) then sends the email of a task id once
+(test_resubmission.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ pytestmark = pytest.mark.reference
 EMAIL = "george@example.com"
 THOUGHT = "there's always money in the banana stand"
 SUBMISSION = "submission"
+
+
+@pytest.fixture
+def submit(client):
+    def post(fields):
+        response = client.post("/mailers", data=fields)
+        response.close()
+        return response
+
+    return post
 
 
 def submission_on(page_html: str) -> str | None:
