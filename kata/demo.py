@@ -139,7 +139,7 @@ def main(giphy_delay: float) -> None:
 
             sync_first, sync_answer = post_form(sync_web.url, SYNC_EMAIL)
             background_first, background_answer = post_form(background_web.url)
-            click.echo(f"POST /mailers, the first request (the background app connects to Redis on its first):")
+            click.echo("POST /mailers, the first request (the background app connects to Redis on its first):")
             click.echo(f"  synchronous app: {ms(sync_first)}  ({describe(sync_answer)})")
             click.echo(f"  background app:  {ms(background_first)}  ({describe(background_answer)})")
             click.echo(f"  the background request was {sync_first / background_first:.0f}x faster")

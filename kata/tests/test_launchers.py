@@ -31,7 +31,8 @@ def run_secrets(venv: Path) -> dict[str, str]:
 
 
 def test_make_run_uses_a_secret_key_of_this_checkout_not_a_committed_one(tmp_path: Path) -> None:
-    committed = [line for line in (ROOT / "stack.env").read_text().splitlines() if line.startswith(("SECRET_KEY", "FLOWER_BASIC_AUTH"))]
+    lines = (ROOT / "stack.env").read_text().splitlines()
+    committed = [line for line in lines if line.startswith(("SECRET_KEY", "FLOWER_BASIC_AUTH"))]
     assert not committed, f"stack.env commits {committed}: everyone who clones the kata has that key."
     if shutil.which("make") is None:
         pytest.skip("needs make")
@@ -86,7 +87,8 @@ def test_flower_as_the_procfile_starts_it_is_on_loopback_behind_a_login(real_red
             refused = without_login.process.wait(20) != 0
         except subprocess.TimeoutExpired:  # it started: stopped, with its process group, on leaving
             refused = False
-    with running(spawn("flower", ["sh", "-c", command], stack_logs, cwd=ROOT, env={**env, "FLOWER_BASIC_AUTH": "kata:s3cret-for-the-test"})) as flower:
+    with_login = {**env, "FLOWER_BASIC_AUTH": "kata:s3cret-for-the-test"}
+    with running(spawn("flower", ["sh", "-c", command], stack_logs, cwd=ROOT, env=with_login)) as flower:
         base = f"http://{HOST}:{port}"
         wait_until(lambda: requests.get(base, timeout=1).status_code > 0, 60, "flower", flower)
         addresses = listening_addresses(port)
