@@ -47,6 +47,7 @@ MESSAGE_LIMIT = 2000
 # the doubles Classroom's reporter adds (hundredths are not: 136 of them summed to
 # 99.99999999999997). 1/64 keeps two tests of a stage within 0.016 points of each other.
 POINT_UNIT = 1 / 64
+MIN_TIMEOUT_MINUTES = 0.3
 
 
 class GradingError(ValueError):
@@ -83,8 +84,11 @@ def load_config(path: Path) -> GradingConfig:
             )
     classroom = data.get("classroom", {})
     minutes = classroom.get("timeout_minutes", 5)
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
-        raise GradingError(f"{path}: timeout_minutes is {minutes!r}; it must be a number of minutes above 0")
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < MIN_TIMEOUT_MINUTES:
+        raise GradingError(
+            f"{path}: timeout_minutes is {minutes!r}; it must be a number of minutes, at least {MIN_TIMEOUT_MINUTES} "
+            "(each stage's time is shared out between several bounds: kata/workflow.py)"
+        )
     return GradingConfig(
         weights={stage: float(points) for stage, points in weights.items()},
         python=str(classroom.get("python", "3.12")),
