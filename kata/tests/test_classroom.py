@@ -29,6 +29,7 @@ from kata.workflow import WORKFLOW_PATH, limits, render
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = [pytest.param(False, id="command-grader"), pytest.param(True, id="partial-credit")]
+JOB_TIMEOUT = 300  # a job runs pytest once per stage: more than the 20 s one test gets, on a busy machine
 
 needs_posix_tools = pytest.mark.skipif(
     sys.platform != "linux" or not (shutil.which("timeout") and shutil.which("bash") and Path("/bin/sh").exists()),
@@ -168,6 +169,7 @@ def test_the_js_number_formats_are_javascripts() -> None:
 
 
 @needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
 @pytest.mark.parametrize("partial_credit", VARIANTS)
 def test_an_untouched_template_scores_zero_in_the_notice_and_in_the_table(tmp_path: Path, partial_credit: bool) -> None:
     root = tmp_path / "template"
@@ -179,6 +181,7 @@ def test_an_untouched_template_scores_zero_in_the_notice_and_in_the_table(tmp_pa
 
 
 @needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
 @pytest.mark.parametrize("partial_credit", VARIANTS)
 def test_a_solved_template_scores_exactly_100(tmp_path: Path, partial_credit: bool) -> None:
     root = tmp_path / "template"
@@ -190,16 +193,17 @@ def test_a_solved_template_scores_exactly_100(tmp_path: Path, partial_credit: bo
 
 
 @needs_posix_tools
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(JOB_TIMEOUT)
 @pytest.mark.parametrize("partial_credit", VARIANTS)
 def test_a_stage_that_cannot_be_graded_and_a_hanging_one_leave_the_other_points_and_no_process(
     tmp_path: Path, partial_credit: bool
 ) -> None:
     # Stage 02 hangs (and has started a process in its own session, as the integration tier
-    # does, and a plain child); stage 03 is gone. 0.4 minutes a stage: `kata grade` stops
-    # the hang after 7.8 s, `timeout` after 17.8 s (kata.workflow.limits).
+    # does, and a plain child); stage 03 is gone. The hang is stopped by `timeout` after
+    # 17.8 s (0.4 minutes a stage), or with partial credit by `kata grade` after 13.5 s (0.5
+    # minutes): see kata.workflow.limits.
     root = tmp_path / "template"
-    workflow = template(root, SOLVED, partial_credit, classroom="timeout_minutes = 0.4\n")
+    workflow = template(root, SOLVED, partial_credit, classroom=f"timeout_minutes = {0.5 if partial_credit else 0.4}\n")
     write(root / "stages" / "02_two" / "tests" / "test_it.py", HANGING_TESTS)
     shutil.rmtree(root / "stages" / "03_three")
     result = job(root, workflow, tmp_path)
@@ -227,6 +231,7 @@ def test_a_stage_that_cannot_be_graded_and_a_hanging_one_leave_the_other_points_
 
 
 @needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
 def test_without_grading_toml_every_stage_records_an_error_not_an_empty_result(tmp_path: Path) -> None:
     root = tmp_path / "template"
     workflow = template(root, SOLVED, partial_credit=True)
@@ -257,7 +262,8 @@ def test_the_simulated_grader_kills_only_the_shell_as_the_real_one_does(tmp_path
     from kata.tests.classroom_actions import command_grader
 
     marker = tmp_path / "pid"
-    command = f"X=1 {sys.executable} -c \"import os, time; open('{marker}', 'w').write(str(os.getpid())); time.sleep(60)\""
+    # `; true` makes any /bin/sh fork (dash, the runner's, forks for a plain command too)
+    command = f"{sys.executable} -c \"import os, time; open('{marker}', 'w').write(str(os.getpid())); time.sleep(60)\"; true"
     encoded = command_grader({"test-name": "t", "command": command, "timeout": "0.02", "max-score": "5"}, tmp_path, os.environ["PATH"], tmp_path / "log")
     result = json.loads(base64.b64decode(encoded))
     assert result["status"] == "error" and result["tests"][0]["message"] == "Command timed out"
