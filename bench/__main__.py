@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import feedback
+from bench import feedback, loop
 from bench.common import PLOT_PNG, RESULTS_JSON, ROOT, TRACKER, Summary, machine_info
 from bench.report import format_report
 
@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     if "1" in args.sections:
         log(f"== 1. Feedback loop: pytest per stage beside its floor (median of {args.repeats}) ==")
         results["feedback"] = feedback.run(args.repeats, args.selfcheck_repeats, args.selfcheck_integration, log=log)
+        log("   the learner's loop: kata hint, kata status, kata watch")
+        results["feedback"]["loop"] = loop.run(args.repeats, log=log)
     if set(args.sections) & set("234"):
         run_stack_sections(args.sections, args, results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)

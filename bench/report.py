@@ -33,6 +33,10 @@ def format_report(results: dict[str, Any]) -> str:
                        f"{row['ratio']:>7.2f}x   {_met(row['target_met'])}{note}")
             for line in row.get("slowest", []):
                 out.append(f"       {line}")
+        if fb.get("loop"):
+            from bench.loop import report_lines
+
+            out += report_lines(fb["loop"], _met)
         for label, sc in fb["selfcheck"].items():
             runs = "median of " + str(sc["runs"]) if sc.get("runs", 1) > 1 else "one run"
             out.append(f"   python -m kata {label:<26}{sc['median_s']:>7.2f} s   ({runs}) target <= 10 s: {_met(sc['target_met'])}"

@@ -1,6 +1,6 @@
 """The `kata` command: `python -m kata`, or `kata` once the virtual environment is active.
 
-Learners: status (the default), check, hint, diff, reset, watch.
+Learners: status (the default), check, hint, diff, reset, watch, review.
 Instructors: grade, workflow, export. Maintainers: selfcheck, giphy-standin.
 
 Every answer about the tests comes from running them (one pytest process per command);
@@ -9,9 +9,13 @@ nothing about test results is stored between commands.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import difflib
+import os
 import shlex
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ class Kata:
 
     root_option: Path | None = None
     _root: Path | None = field(default=None, repr=False)
+    launcher: Any = field(default=None, repr=False)  # kata.warm's, while watching
 
     @property
     def root(self) -> Path:
@@ -84,13 +89,40 @@ def _echo(*args: Any, **kwargs: Any) -> None:
     click.echo(*args, **kwargs)
 
 
-def _run(kata: Kata, stages: list[Stage], label: str, **options: Any) -> TestRun:
+def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, **options: Any) -> TestRun:
+    """Run the stages' tests with progress dots. With `cache`, a stage whose inputs have not
+    changed since its last clean run is not run again (kata.cache)."""
     from kata.learner import ProgressDots
 
-    dots = ProgressDots(_echo, label)
-    run = run_tests(kata.root, stages, progress=dots, **options)
-    dots.finish()
-    return run
+    if kata.launcher is not None:
+        options.setdefault("launcher", kata.launcher)
+    if not cache:
+        dots = ProgressDots(_echo, label)
+        run = run_tests(kata.root, stages, progress=dots, **options)
+        dots.finish()
+        return run
+    from kata import cache as results
+
+    target, args = options.get("target", "stages"), tuple(options.get("pytest_args", ()))
+    keys = {stage.name: results.key(stage, target, args, dict(os.environ)) for stage in stages}
+    kept = {stage.name: results.load(kata.root, stage.name, target, keys[stage.name]) for stage in stages}
+    stale = [stage for stage in stages if kept[stage.name] is None]
+    if len(stale) < len(stages):
+        same = [name for name, result in kept.items() if result is not None]
+        _echo(f"{', '.join(same)}: nothing changed since the last run, not run again")
+    if stale:
+        dots = ProgressDots(_echo, label if len(stale) == len(stages) else f"{label} ({', '.join(s.name for s in stale)})")
+        run = run_tests(kata.root, stale, progress=dots, **options)
+        dots.finish()
+        for stage in stale:
+            result = run.stage(stage.name)
+            if results.keepable(result, run, args):
+                results.store(kata.root, result, target, keys[stage.name])
+    else:
+        run = TestRun([], 0, "", 0.0)
+    fresh = {result.stage: result for result in run.stages}
+    ordered = [kept[stage.name] or fresh[stage.name] for stage in stages]
+    return dataclasses.replace(run, stages=ordered)
 
 
 def _target(solutions: bool, kata: Kata) -> str:
@@ -100,11 +132,19 @@ def _target(solutions: bool, kata: Kata) -> str:
 
 
 def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> tuple[Stage, TestRun]:
-    """Run every stage once; the first one not done (else the last), with that run."""
+    """The stage the learner is on, with a run of its tests: the first stage with a step
+    left to write (a `raise NotImplementedError("Step ...")`), running only that stage;
+    when every step is written (or for --solutions), every stage once and the first one
+    not done (else the last)."""
     from kata.learner import first_unfinished
+    from kata.project import todo_files
 
     stages = kata.stages
-    run = _run(kata, stages, "all stages", target=target, pytest_args=pytest_args)
+    if target == "stages":
+        writing = next((s for s in stages if any(f.steps for f in todo_files(kata.root, s))), None)
+        if writing is not None:
+            return writing, _run(kata, [writing], f"checking {writing.name}", True, target=target, pytest_args=pytest_args)
+    run = _run(kata, stages, "all stages", True, target=target, pytest_args=pytest_args)
     following = first_unfinished(run)
     name = following.stage if following else stages[-1].name
     return next(stage for stage in stages if stage.name == name), run
@@ -160,7 +200,7 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 
     target = _target(solutions, kata)
     stages = kata.stages
-    run = _run(kata, stages, "running all stages", target=target, pytest_args=("--integration",) if integration else ())
+    run = _run(kata, stages, "running all stages", True, target=target, pytest_args=("--integration",) if integration else ())
     _echo("")
     for line in status_lines(kata.root, stages, run, target):
         _echo(line)
@@ -177,8 +217,8 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool) -> None:
     """Run one stage's tests: the first failure first, with its hint.
 
-    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
-    Exits 0 when the stage is done.
+    STAGE is 01, 1, 01_sync or sync; without it, the stage you are writing (the first with
+    a step left to write), else the first stage not done yet. Exits 0 when the stage is done.
     """
     _check(kata, stage, integration, solutions, all_failures)
 
@@ -194,9 +234,9 @@ def _check(
     if stage is None:
         stage, run = _first_open_stage(kata, target, args)
     elif run is None:
-        run = _run(kata, [stage], f"checking {stage.name}", target=target, pytest_args=args)
+        run = _run(kata, [stage], f"checking {stage.name}", True, target=target, pytest_args=args)
     result = run.stage(stage.name)
-    for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures):
+    for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures, review=target == "stages"):
         _echo(line)
     if not result.done or run.problem:
         raise SystemExit(1)
@@ -205,16 +245,17 @@ def _check(
 
 @main.command()
 @click.argument("stage", type=STAGE, required=False)
-@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.argument("number", metavar="[TASK]", type=click.IntRange(min=1), required=False)
 @click.option("--no-run", is_flag=True, help="do not run the tests to find the hint for what fails")
 @click.option("--forget", is_flag=True, help="forget which of the stage's hints you have seen")
 @click.pass_obj
 def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forget: bool) -> None:
-    """Show the next hint for a stage, one more each time; NUMBER shows that hint.
+    """Show the next hint, one level more each time: a nudge, the API, a sketch, the code.
 
-    The next hint is the first one you have not seen that helps with a failing test (the
-    stage's tests run first, unless --no-run). STAGE is 01, 1, 01_sync or sync; without it,
-    the first stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
+    Without TASK: the next hint for the task of the first failing test (the stage's tests
+    run first, unless --no-run). With TASK (the README's task number): that task's next
+    hint, or its last one again. STAGE is 01, 1, 01_sync or sync; without it, the first
+    stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
     """
     from kata.hints import HintsError, SeenHints, load_hints
     from kata.learner import hint_lines, pick_hint
@@ -230,7 +271,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
             stage, run = _first_open_stage(kata)
             result = run.stage(stage.name)
     elif not no_run and number is None:
-        result = _run(kata, [stage], f"checking {stage.name}").stage(stage.name)
+        result = _run(kata, [stage], f"checking {stage.name}", True).stage(stage.name)
     try:
         hints = load_hints(stage)
     except HintsError as error:
@@ -241,17 +282,20 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
         if number is None:
             return
     if number is not None:
-        if number > len(hints):
-            raise click.ClickException(f"{stage.name} has {len(hints)} hints: ask for 1 to {len(hints)}.")
-        chosen = hints[number - 1]
+        task = [h for h in hints if h.task == number]
+        if not task:
+            tasks = max(h.task for h in hints)
+            raise click.ClickException(f"{stage.name} has {tasks} tasks: ask for 1 to {tasks}.")
+        already = seen.seen(stage.name)
+        chosen = next((h for h in task if h.number not in already), task[-1])
     else:
         if result is not None and result.done:
             _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
         chosen, exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
-            _echo(f"\nYou have seen all {len(hints)} hints for {stage.name}.")
-            _echo(f"Hint N again: kata hint {number_text} N.")
+            _echo(f"\nYou have seen every hint for {stage.name}, all {len(hints)} of them.")
+            _echo(f"A task's last hint again: kata hint {number_text} TASK.")
             if (kata.root / "solutions" / stage.name).is_dir():
                 _echo(f"Still stuck? Compare with the reference: kata diff {number_text}")
             return
@@ -394,15 +438,23 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
 @click.argument("stage", type=STAGE, required=False)
 @click.option("--manual", is_flag=True, help="no file watching: press Enter to run the check again")
 @click.option("--poll", is_flag=True, help="look for changes by polling (for file systems without change events)")
+@click.option("--cold", is_flag=True, help="start a fresh Python for every check (no warm runner)")
 @integration_option
 @click.pass_obj
-def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration: bool) -> None:
-    """Run a stage's check again on every save under stages/NN_x (Ctrl-C stops).
+def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, cold: bool, integration: bool) -> None:
+    """Run a stage's check again on every save under stages/NN_x.
 
+    On a terminal, keys act at once: h the next hint, r run again, n the next stage (once
+    this one passes), l every stage, q quit. Checks run in a warm Python that has the
+    libraries imported already (Linux; elsewhere, or with --cold, a fresh one each time).
     File changes come from watchfiles. Where they do not arrive (some network drives,
     containers, WSL on a Windows folder), use --poll, or --manual to press Enter instead.
-    STAGE is 01, 1, 01_sync or sync; without it, the first stage not done yet.
+    STAGE is 01, 1, 01_sync or sync; without it, the stage you are writing.
     """
+    from kata import warm
+
+    if not cold:
+        kata.launcher = warm.launcher()
     try:
         first_run = None
         if stage is None:
@@ -412,37 +464,150 @@ def watch(kata: Kata, stage: Stage | None, manual: bool, poll: bool, integration
         _echo("\nStopped watching.")
 
 
-def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None = None) -> None:
+def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None = None, fresh: bool = False) -> TestRun:
+    """One check, its lines printed; the run it used (fresh: not from the cache)."""
+    if run is None:
+        args = ("--integration",) if integration else ()
+        run = _run(kata, [stage], f"checking {stage.name}", not fresh, target="stages", pytest_args=args)
+        if fresh:
+            from kata import cache
+
+            result = run.stage(stage.name)
+            if cache.keepable(result, run, args):
+                cache.store(kata.root, result, "stages", cache.key(stage, "stages", args, dict(os.environ)))
     try:
         _check(kata, stage, integration, False, False, run)
     except SystemExit:
         pass
+    return run
+
+
+def _stages_done(kata: Kata) -> int:
+    """How many stages the kept results say are done (a stage never run counts as not)."""
+    from kata import cache
+
+    done = 0
+    for stage in kata.stages:
+        kept = cache.load(kata.root, stage.name, "stages", cache.key(stage, "stages", (), dict(os.environ)))
+        done += bool(kept and kept.done)
+    return done
 
 
 def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool, first_run: TestRun | None) -> None:
-    directory = kata.root / "stages" / stage.name
-    _check_once(kata, stage, integration, first_run)
+    from kata.watch import KEYS_LINE, Events, cbreak, keys_available, progress_bar
+
+    events = Events()
+    keys = not manual and keys_available()
+    run = _check_once(kata, stage, integration, first_run)
+
+    def waiting() -> None:
+        _echo("")
+        _echo(progress_bar(_stages_done(kata), len(kata.stages)))
+        if manual:
+            _echo(f"Press Enter to check {stage.name} again (Ctrl-C stops).")
+        else:
+            _echo(f"Watching {(kata.root / 'stages' / stage.name).relative_to(kata.root)} for changes (Ctrl-C stops).")
+            if keys:
+                _echo(KEYS_LINE)
+
     if manual:
+        events.read_lines()
+    else:
+        events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
+    waiting()
+    with cbreak(sys.stdin.fileno()) if keys else _nothing():
+        if keys:
+            events.read_keys(sys.stdin.fileno())
         while True:
-            _echo(f"\nPress Enter to check {stage.name} again (Ctrl-C stops).")
-            try:
-                input()
-            except EOFError:
+            event = events.next()
+            if event.kind == "end" or event.value == "quit":
+                events.stop()
                 _echo("Stopped watching.")
                 return
-            _check_once(kata, stage, integration)
-    import watchfiles
+            if event.kind == "change":
+                _echo(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(event.value) or 'files'}")
+                run = _check_once(kata, stage, integration)
+            elif event.value == "rerun":
+                run = _check_once(kata, stage, integration, fresh=True)
+            elif event.value == "hint":
+                _watch_hint(kata, stage, run)
+            elif event.value == "list":
+                from kata.learner import status_lines
 
-    class Sources(watchfiles.DefaultFilter):
-        def __call__(self, change: watchfiles.Change, path: str) -> bool:
-            return super().__call__(change, path) and not path.endswith((".pyc", "~", ".swp", ".tmp"))
+                everything = _run(kata, kata.stages, "all stages", True, target="stages")
+                _echo("")
+                for line in status_lines(kata.root, kata.stages, everything, "stages"):
+                    _echo(line)
+            elif event.value == "next":
+                later = [s for s in kata.stages if s.name > stage.name]
+                if not run.stage(stage.name).done:
+                    result = run.stage(stage.name)
+                    _echo(f"\n{stage.name} is not done yet: {result.total - result.passed} to go. Finish it first.")
+                elif not later:
+                    _echo(f"\n{stage.name} was the last stage. Well done!")
+                else:
+                    stage = later[0]
+                    _echo(f"\nOn to {stage.name}: read stages/{stage.name}/README.md.")
+                    if not manual:
+                        events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
+                    run = _check_once(kata, stage, integration)
+            waiting()
 
-    _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
-    for changes in watchfiles.watch(directory, watch_filter=Sources(), force_polling=poll or None, raise_interrupt=True):
-        names = sorted({Path(path).relative_to(kata.root).as_posix() for _, path in changes if Path(path).is_relative_to(kata.root)})
-        _echo(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(names) or 'files'}")
-        _check_once(kata, stage, integration)
-        _echo(f"\nWatching {directory.relative_to(kata.root)} for changes (Ctrl-C stops).")
+
+def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
+    from kata.hints import HintsError, SeenHints, load_hints
+    from kata.learner import hint_lines, pick_hint
+
+    try:
+        hints = load_hints(stage)
+    except HintsError as error:
+        _echo(f"\n{error}")
+        return
+    seen = SeenHints(kata.root)
+    chosen, _ = pick_hint(hints, seen.seen(stage.name), run.stage(stage.name))
+    if chosen is None:
+        _echo(f"\nYou have seen every hint for {stage.name}. A task's last hint again: kata hint {short_name(stage)} TASK.")
+        return
+    before = seen.seen(stage.name)
+    seen.mark(stage.name, chosen.number)
+    _echo("")
+    for line in hint_lines(stage, hints, chosen, before):
+        _echo(line)
+
+
+@contextlib.contextmanager
+def _nothing() -> Any:
+    yield
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the review here (exercism's analysis.json format)")
+@solutions_option
+@click.pass_obj
+def review(kata: Kata, stage: Stage | None, json_path: Path | None, solutions: bool) -> None:
+    """What a mentor would say about your approach, beyond pass or fail.
+
+    Reads the stage's workit/ (it runs no test and changes no file) and comments on what
+    passes the tests but would hurt in production, with why and what to read. Always exits
+    0. STAGE is 01, 1, 01_sync or sync; without it, the last stage whose steps are all
+    written (before the first with a step left), else the first stage.
+    """
+    from kata.review import review_lines, review_stage, write_json
+
+    target = _target(solutions, kata)
+    if stage is None:
+        from kata.project import todo_files
+
+        stages = kata.stages
+        writing = next((i for i, s in enumerate(stages) if any(f.steps for f in todo_files(kata.root, s))), len(stages))
+        stage = stages[max(writing - 1, 0)]
+    result = review_stage(stage, target)
+    for line in review_lines(result, f"{target}/{stage.name}/{PACKAGE}"):
+        _echo(line)
+    if json_path is not None:
+        write_json(result, json_path)
+        _echo(f"Written to {json_path}.")
 
 
 # --- instructors -------------------------------------------------------------------------
@@ -589,6 +754,8 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
 
     Extra arguments go to both pytest runs, e.g. `kata selfcheck --integration`.
     """
+    from kata.giveaway import format_report, giveaway_reports
+    from kata.guidance import guidance_problems
     from kata.selfcheck import format_table, hints_problems, run_selfcheck
 
     root = kata.root
@@ -597,7 +764,10 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     started = time.monotonic()
     verdicts, problems = run_selfcheck(root, list(pytest_args))
     problems += hints_problems(root)
+    problems += guidance_problems(root)
     click.echo(format_table(verdicts))
+    click.echo("\nThe learner's lines that the skeleton or README give away (kata giveaway):")
+    click.echo(format_report(giveaway_reports(root), lines=False))
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
@@ -610,6 +780,70 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
         raise SystemExit(1)
     click.echo("self-check passed: every solution passes, every skeleton fails as intended.")
     click.echo(f"selfcheck: {checks} passed, 0 failed")
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.pass_obj
+def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
+    """Maintainers: the learner's lines that a stage's skeleton or README give away.
+
+    The learner's lines are the solution minus the skeleton (no comments, docstrings,
+    imports or short lines); one is given away when 80% of it stands there as one run.
+    Exits 1 over the limits (15% in a stage, 10% in all), as the self-check does.
+    """
+    from kata.giveaway import format_report, giveaway_problems, giveaway_reports
+
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): nothing to measure.")
+    reports = giveaway_reports(kata.root)
+    problems = giveaway_problems(reports)
+    if stages:
+        wanted = {stage.name for stage in stages}
+        reports = [report for report in reports if report.stage in wanted]
+    click.echo(format_report(reports))
+    if problems:
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="mutants run at once")
+@click.pass_obj
+def mutants(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
+    """Maintainers: run the mutation suite (solutions/NN_x/mutants.toml).
+
+    Each mutant is a plausible wrong solution; the stage's tests, run as on a learner's
+    code, must reject it by the expected test with a message that explains the mistake.
+    Exits 1 on any survivor, stale mutant or wrong message.
+    """
+    from kata.mutants import MutantsError, format_table, run_mutants, summary_line
+
+    if not (kata.root / "solutions").is_dir():
+        raise click.ClickException("This copy of the kata has no solutions/ (a student template): no mutants to run.")
+    started = time.monotonic()
+    marks = {"killed": ".", "survived": "S", "stale": "?", "wrong message": "W"}
+    names = [stage.name for stage in stages] or None
+    try:
+        verdicts = run_mutants(kata.root, names, workers, progress=lambda v: _echo(marks[v.status], nl=False))
+    except MutantsError as error:
+        raise click.ClickException(str(error)) from None
+    _echo("")
+    if not verdicts:
+        raise click.ClickException("No mutants found: write solutions/NN_x/mutants.toml (see kata/mutants.py).")
+    _echo(format_table(verdicts))
+    bad = [v for v in verdicts if v.status != "killed"]
+    for verdict in bad:
+        _echo(f"  {verdict.status:<13} {verdict.mutant.stage}/{verdict.mutant.id}: {verdict.mutant.why}")
+        _echo(f"                {verdict.detail}")
+    slowest = max(verdicts, key=lambda v: v.seconds)
+    _echo(f"\nmutants took {time.monotonic() - started:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
+    _echo(summary_line(verdicts))
+    _echo(f"mutants: {len(verdicts) - len(bad)} passed, {len(bad)} failed")
+    if bad:
+        raise SystemExit(1)
 
 
 @main.command("giphy-standin")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-DETAILS_ENV = "KATA_DETAILS"
+from kata.layout import DETAILS_ENV  # noqa: E402,F401  (re-exported)
 CODE_LIMIT = 4000
 OUTPUT_LIMIT = 500  # exercism's limit for a test's output
 

@@ -54,7 +54,7 @@ INSTALLED := $(VENV)/.kata-installed
 test: status
 
 status: $(INSTALLED)
-\t$(BIN)/python -m kata status
+\t@$(BIN)/python -m kata status || echo "(Stages left to do: that is where you start, not a failed set-up. kata status exits 1 until every stage passes.)"
 
 venv: $(INSTALLED)
 
@@ -105,7 +105,9 @@ def all_files(root: Path) -> list[str]:
     files = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)
-        if path.is_file() and not NEVER_COPIED & set(relative.parts) and not relative.parts[0].endswith(".egg-info"):
+        top = relative.parts[0]
+        in_build_output = top.endswith(".egg-info") or top.startswith(".venv-")
+        if path.is_file() and not NEVER_COPIED & set(relative.parts) and not in_build_output:
             if path.suffix != ".pyc":
                 files.append(relative.as_posix())
     return sorted(files)

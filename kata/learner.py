@@ -186,7 +186,7 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
 
 
 def check_lines(
-    root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool = False
+    root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool = False, review: bool = True
 ) -> list[str]:
     number = short_name(stage)
     lines: list[str] = [""]
@@ -194,6 +194,10 @@ def check_lines(
         lines += [bad("The tests did not run to the end: ") + run.problem, ""]
     if result.done:
         lines.append(good(f"All {result.total} tests of {stage.name} pass. Stage done!"))
+        if review:  # what passes the tests but a mentor would point out (kata/review.py)
+            from kata.review import note_lines, review_stage
+
+            lines += note_lines(review_stage(stage), number)
         stages = sorted(p.name for p in (root / "stages").iterdir() if p.is_dir() and p.name[:2].isdigit())
         later = [name for name in stages if name > stage.name]
         if later:
@@ -227,7 +231,7 @@ def check_lines(
             lines.append(indent("Fix this first: no test can check code that Python cannot import."))
         if hint is not None:
             seen.mark(stage.name, hint.number)
-            lines += ["", strong(f"Hint {hint.number} of {len(hints)}") + f" (more: {command(f'kata hint {number}')}):"]
+            lines += ["", strong(hint.label) + f" (more: {command(f'kata hint {number}')}):"]
             lines.append(indent(hint.text))
         others = failures.tests[1:]
         if others:
@@ -248,15 +252,22 @@ def check_lines(
 def hint_lines(stage: Stage, hints: list[Hint], hint: Hint, seen_before: list[int]) -> list[str]:
     number = short_name(stage)
     tests = ", ".join(hint.tests)
-    lines = [strong(f"Hint {hint.number} of {len(hints)} for {stage.name}") + f" (helps with {tests}):", ""]
+    title = f": {hint.title}" if hint.title else ""
+    lines = [strong(f"{hint.label} for {stage.name}{title}") + f" (helps with {tests}):", ""]
     lines.append(indent(hint.text))
     lines.append("")
-    seen = sorted(set(seen_before) | {hint.number})
-    unseen = [h.number for h in hints if h.number not in seen]
-    if unseen:
-        lines.append(f"Seen: {', '.join(map(str, seen))}. Next hint: {command(f'kata hint {number}')}; hint N again: kata hint {number} N.")
+    seen = set(seen_before) | {hint.number}
+    more_here = [h for h in hints if h.task == hint.task and h.level > hint.level and h.number not in seen]
+    unseen = [h for h in hints if h.number not in seen]
+    if more_here:
+        lines.append(
+            f"Think it over and try again; still stuck? {command(f'kata hint {number}')} gives "
+            f"{more_here[0].level_name} (hint {more_here[0].level} of {hint.levels} for task {hint.task})."
+        )
+    elif unseen:
+        lines.append(f"That was the last hint for task {hint.task}. Next: {command(f'kata hint {number}')}; task N: kata hint {number} N.")
     else:
-        lines.append(f"That was the last unseen hint of {stage.name}. Hint N again: {command(f'kata hint {number} N')}.")
+        lines.append(f"That was the last unseen hint of {stage.name}. Task N again: {command(f'kata hint {number} N')}.")
     return lines
 
 

@@ -58,7 +58,8 @@ def short_name(stage: Stage) -> str:
     return stage.name.split("_", 1)[0]
 
 
-# A `raise NotImplementedError("Step 01_sync: ...")` is work left; a `TODO` is a note.
+# A `raise NotImplementedError("Step 01_sync, task 1: ...")` is work left; a `TODO(...)` is a
+# note about work; a `NEW(01_sync)` marks what the stage provides, and is not counted.
 STEP_RAISE = re.compile(r"NotImplementedError\(\s*f?[\"']Step\s+\d+")
 TODO_MARK = re.compile(r"TODO\s*\(")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-RECORD_ENV = "KATA_RECORD"
+from kata.layout import RECORD_ENV  # noqa: E402,F401  (re-exported)
 
 
 def _write(entry: dict[str, Any]) -> None:

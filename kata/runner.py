@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kata.details import DETAILS_ENV
-from kata.layout import TARGET_ENV, Stage
-from kata.recorder import RECORD_ENV
+from kata.layout import DETAILS_ENV, RECORD_ENV, TARGET_ENV, Stage
 from kata.selfcheck import Outcome, final_outcomes, load_outcomes
 
 POLL_SECONDS = 0.05
@@ -132,6 +130,9 @@ class TestRun:
 
 
 Progress = Callable[[str, Any], None]  # ("collected", count) then ("done", TestResult-like dict)
+# (command, cwd, env, log file) -> a started process in a session of its own, Popen-like:
+# pid, returncode, poll(), wait(timeout)
+Launcher = Callable[[list[str], Path, dict[str, str], Any], Any]
 
 
 class _Tail:
@@ -188,8 +189,10 @@ def run_tests(
     pytest_args: Sequence[str] = (),
     time_limit: float | None = None,
     progress: Progress | None = None,
+    launcher: Launcher | None = None,
 ) -> TestRun:
-    """Run the stages' tests against `target` in one pytest process under `root`."""
+    """Run the stages' tests against `target` in one pytest process under `root`
+    (a fresh interpreter, or what `launcher` starts: kata.warm forks a warm one)."""
     stages = list(stages)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kata-run-") as tmp:
@@ -198,10 +201,13 @@ def run_tests(
         env.pop("PYTEST_ADDOPTS", None)  # a learner's -x or --lf would change what a run means
         command = pytest_command([f"stages/{stage.name}" for stage in stages], pytest_args)
         with open(log, "wb") as out:
-            process = subprocess.Popen(
-                command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+            if launcher is not None:
+                process = launcher(command, root, env, out)
+            else:
+                process = subprocess.Popen(
+                    command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, start_new_session=True,
+                )  # fmt: skip
         tail, entries, timed_out = _Tail(details), [], False
         try:
             while True:

@@ -25,8 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kata.layout import PACKAGE, TARGET_ENV, all_stages
-from kata.recorder import RECORD_ENV
+from kata.layout import PACKAGE, RECORD_ENV, TARGET_ENV, all_stages
 
 IGNORED_PARTS = {"__pycache__", ".pytest_cache"}
 

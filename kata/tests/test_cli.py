@@ -7,6 +7,7 @@ Each copy is made once per module; the commands spawn pytest in it, as a learner
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kata.cli import main
-from kata.layout import all_stages
+from kata.hints import load_hints
+from kata.layout import Stage, all_stages
 from kata.project import KataError, find_root, resolve_stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,15 @@ def skeleton(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_kata(tmp_path_factory.mktemp("solved"), solved=True)
+
+
+def collected(root: Path, path: str) -> list[str]:
+    """The test ids pytest collects under `path` in a copy of the kata."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", path],
+        cwd=root, capture_output=True, text=True, check=False,
+    ).stdout
+    return [line for line in listing.splitlines() if "::" in line]
 
 
 def kata(root: Path, *args: str, input: str | None = None, color: bool = False) -> Result:
@@ -157,14 +168,44 @@ def test_status_on_a_solved_copy_says_all_done_and_exits_0(status_runs: dict[str
 def test_check_shows_the_first_failure_first_with_its_hint(skeleton: Path) -> None:
     result = kata(skeleton, "check", "1")
     out = result.output
+    first_task = load_hints(Stage(skeleton, "01_sync"))[0]
     assert result.exit_code == 1
-    assert "of 26 tests pass" in out or "tests pass" in out
-    assert "First failure: tests/test_giphy.py::" in out, "the hints say: start with test_giphy.py"
-    assert "not written yet: Step 01_sync: write fetch_gif_url()" in out
-    assert "in   stages/01_sync/workit/giphy.py:" in out
-    assert "Hint 1 of 6" in out and "Start with `fetch_gif_url`" in out
+    assert "tests pass" in out and "to go" in out
+    failure = next(line for line in out.splitlines() if line.startswith("First failure: "))
+    assert first_task.matches(failure.removeprefix("First failure: ").strip()), "the first failure is task 1's"
+    assert "not written yet: Step 01_sync, task 1: " in out
+    assert "in   stages/01_sync/workit/" in out
+    assert "Task 1, hint 1 of" in out and "(a nudge)" in out and first_task.text.splitlines()[0] in out
     assert "Also failing" in out and "kata check 01 --all" in out
     assert (skeleton / ".kata" / "hints-seen.json").is_file()
+
+
+@pytest.mark.timeout(180)  # several kata runs, each a pytest run: slow on a busy machine
+def test_check_without_a_stage_runs_only_the_stage_being_written(tmp_path: Path) -> None:
+    partly = copy_kata(tmp_path / "partly", solved=True)
+    shutil.rmtree(partly / "stages" / "02_redis" / "workit")
+    shutil.copytree(ROOT / "stages" / "02_redis" / "workit", partly / "stages" / "02_redis" / "workit")
+    result = kata(partly, "check")
+    assert result.exit_code == 1
+    assert "checking 02_redis" in result.output and "all stages" not in result.output
+    ran = int(re.search(r"of (\d+) tests pass", result.output).group(1))
+    assert ran == len(collected(partly, "stages/02_redis")), "only stage 02's tests ran"
+
+
+@pytest.mark.timeout(180)  # several kata runs, each a pytest run: slow on a busy machine
+def test_check_reuses_the_last_result_until_a_file_changes(tmp_path: Path) -> None:
+    copy = copy_kata(tmp_path / "copy")
+    first = kata(copy, "check", "02")
+    again = kata(copy, "check", "02")
+    assert "checking 02_redis" in first.output and "nothing changed" not in first.output
+    assert "02_redis: nothing changed since the last run, not run again" in again.output
+    assert "checking 02_redis" not in again.output and again.exit_code == first.exit_code == 1
+    summary = [line for line in first.output.splitlines() if "tests pass" in line]
+    assert summary and summary == [line for line in again.output.splitlines() if "tests pass" in line]
+    shutil.copy2(copy / "solutions" / "02_redis" / "workit" / "jobs.py", copy / "stages" / "02_redis" / "workit" / "jobs.py")
+    edited = kata(copy, "check", "02")
+    assert "checking 02_redis" in edited.output, "a changed file reruns the stage"
+    assert [line for line in edited.output.splitlines() if "tests pass" in line] != summary
 
 
 def test_check_on_a_solved_stage_says_done_and_what_comes_next(solved: Path) -> None:
@@ -176,20 +217,27 @@ def test_check_on_a_solved_stage_says_done_and_what_comes_next(solved: Path) -> 
 # --- hint ---------------------------------------------------------------------------------
 
 
-def test_hints_come_one_more_each_time_and_by_number(skeleton: Path) -> None:
+def test_hints_come_one_level_more_each_time_and_by_task(skeleton: Path) -> None:
     (skeleton / ".kata" / "hints-seen.json").unlink(missing_ok=True)
+    hints = load_hints(Stage(skeleton, "02_redis"))
+    tasks = max(hint.task for hint in hints)
     first = kata(skeleton, "hint", "02", "--no-run")
     second = kata(skeleton, "hint", "02", "--no-run")
-    again = kata(skeleton, "hint", "redis", "1")
-    assert "Hint 1 of 6 for 02_redis" in first.output and "Go file by file" in first.output
-    assert "Hint 2 of 6 for 02_redis" in second.output and "Seen: 1, 2." in second.output
-    assert "Hint 1 of 6 for 02_redis" in again.output
-    for _ in range(4):
+    assert f"Task 1, hint 1 of {hints[0].levels} (a nudge) for 02_redis" in first.output
+    assert hints[0].text.splitlines()[0] in first.output and "gives the API" in first.output
+    assert f"Task 1, hint 2 of {hints[0].levels} (the API) for 02_redis" in second.output
+    last_task = [hint for hint in hints if hint.task == tasks]
+    by_task = kata(skeleton, "hint", "redis", str(tasks))
+    assert f"Task {tasks}, hint 1 of {last_task[0].levels}" in by_task.output, "a task's first unseen level"
+    for _ in range(len(hints) - 3):
         kata(skeleton, "hint", "02", "--no-run")
     done = kata(skeleton, "hint", "02", "--no-run")
-    assert done.exit_code == 0 and "You have seen all 6 hints for 02_redis" in done.output and "kata diff 02" in done.output
-    too_far = kata(skeleton, "hint", "02", "9")
-    assert too_far.exit_code == 1 and "02_redis has 6 hints: ask for 1 to 6" in too_far.output
+    assert done.exit_code == 0 and f"You have seen every hint for 02_redis, all {len(hints)}" in done.output
+    assert "kata diff 02" in done.output
+    again = kata(skeleton, "hint", "02", str(tasks))
+    assert f"Task {tasks}, hint {last_task[-1].level} of {last_task[-1].levels}" in again.output, "all seen: the last level again"
+    too_far = kata(skeleton, "hint", "02", str(tasks + 1))
+    assert too_far.exit_code == 1 and f"02_redis has {tasks} tasks: ask for 1 to {tasks}" in too_far.output
 
 
 def test_hints_for_the_failing_tests_come_first(tmp_path: Path) -> None:
@@ -198,7 +246,9 @@ def test_hints_for_the_failing_tests_come_first(tmp_path: Path) -> None:
     shutil.copy2(partly / giphy.replace("stages", "solutions"), partly / giphy)
     result = kata(partly, "hint", "01")
     assert result.exit_code == 0, result.output
-    assert "Hint 4 of 6 for 01_sync" in result.output, "test_giphy.py passes: hint 4 is the first for what fails"
+    shown = int(re.search(r"Task (\d+), hint 1 of", result.output).group(1))
+    giphy_tasks = {hint.task for hint in load_hints(Stage(partly, "01_sync")) if all("test_giphy" in t for t in hint.tests)}
+    assert giphy_tasks and shown not in giphy_tasks, "test_giphy.py passes: the first hint is for a task that fails"
 
 
 # --- diff ---------------------------------------------------------------------------------
@@ -339,6 +389,19 @@ def test_in_the_template_status_works_and_solutions_are_a_clear_error(
     for command in (["diff", "01"], ["selfcheck"], ["status", "--solutions"]):
         result = kata(template, *command)
         assert result.exit_code == 1 and "no solutions/" in result.output, (command, result.output)
+
+
+@pytest.mark.timeout(240)  # kata status runs every stage
+def test_make_test_in_the_template_says_where_to_start_without_a_make_error(template: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (venv / "bin" / "python").chmod(0o755)
+    (venv / ".kata-installed").touch()  # newer than pyproject.toml and constraints.txt: no install
+    done = subprocess.run(["make", "test", f"VENV={venv}"], cwd=template, capture_output=True, text=True, timeout=200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Next: stage 01_sync" in done.stdout and "not a failed set-up" in done.stdout
+    assert "Error 1" not in done.stdout + done.stderr
 
 
 def test_export_refuses_a_directory_that_is_not_empty(skeleton: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,35 +83,53 @@ def test_seen_hints_are_remembered_per_stage(tmp_path: Path) -> None:
     assert SeenHints(tmp_path).seen("02_redis") == []
 
 
-def fake_stage(root: Path, hints_toml: str | None) -> Stage:
+def fake_stage(root: Path, hints_toml: str | None, readme: str = "### Task 1: Answer\n") -> Stage:
     tests = root / "stages" / "01_a" / "tests"
     tests.mkdir(parents=True)
     (tests / "test_it.py").write_text("def test_answer():\n    pass\n\ndef test_other():\n    pass\n")
+    (root / "stages" / "01_a" / "README.md").write_text(readme)
     if hints_toml is not None:
         (root / "stages" / "01_a" / "hints.toml").write_text(hints_toml)
     return Stage(root, "01_a")
+
+
+TASK = "[[task]]\ntask = 1\ntests = ['tests/test_it.py']\nnudge = 'why?'\napi = 'str.join'\nsketch = 'join ___'\n"
 
 
 @pytest.mark.parametrize(
     ("hints_toml", "complaints"),
     [
         (None, ["stages/01_a/hints.toml is missing: every stage needs hints"]),
-        ("# nothing\n", ["stages/01_a/hints.toml has no [[hint]] tables: every stage needs hints"]),
-        ("[[hint]\n", ["stages/01_a/hints.toml is not valid TOML"]),
-        ("[[hint]]\ntests = ['tests/test_it.py']\ntext = '   '\n", ["stages/01_a/hints.toml: hint 1 is empty"]),
-        ("[[hint]]\ntext = 'x'\n", ["stages/01_a/hints.toml: hint 1 names no tests"]),
+        ("# nothing\n", ["stages/01_a/hints.toml has no [[task]] tables: every stage needs hints"]),
+        ("[[task]\n", ["stages/01_a/hints.toml is not valid TOML"]),
+        ("[[hint]]\ntests = ['tests/test_it.py']\ntext = 'x'\n", ["stages/01_a/hints.toml uses [[hint]] tables"]),
+        (TASK.replace("api = 'str.join'", "api = '   '"), ["stages/01_a/hints.toml: task 1 has no api level"]),
+        (TASK.replace("sketch = 'join ___'\n", ""), ["stages/01_a/hints.toml: task 1 has no sketch level"]),
+        (TASK.replace("tests = ['tests/test_it.py']\n", ""), ["stages/01_a/hints.toml: task 1 names no tests"]),
+        (TASK.replace("'why?'", "'```x = 1```'"), ["stages/01_a/hints.toml: task 1's nudge holds a code block"]),
         (
-            "[[hint]]\ntests = ['tests/test_gone.py', 'tests/test_it.py::test_nope*']\ntext = 'x'\n",
-            [
-                "stages/01_a/hints.toml: hint 1's test pattern 'tests/test_gone.py' names 'tests/test_gone.py', which is no test file",
-                "stages/01_a/hints.toml: hint 1's test pattern 'tests/test_it.py::test_nope*' matches no test function",
-            ],
+            TASK.replace("tests/test_it.py", "tests/test_gone.py"),
+            ["stages/01_a/hints.toml: task 1's test pattern 'tests/test_gone.py' names 'tests/test_gone.py', which is no test file"],
         ),
-        ("[[hint]]\ntests = ['tests/test_it.py::test_ans*[x]']\ntext = 'x'\n", []),
+        (
+            TASK.replace("tests/test_it.py", "tests/test_it.py::test_nope*"),
+            ["stages/01_a/hints.toml: task 1's test pattern 'tests/test_it.py::test_nope*' matches no test function"],
+        ),
+        (
+            TASK + TASK.replace("task = 1", "task = 3"),
+            ["stages/01_a/hints.toml: the tasks are numbered [1, 3]", "stages/01_a/hints.toml: tasks [1, 3], but"],
+        ),
+        (TASK + TASK.replace("task = 1", "task = 2"), ["stages/01_a/hints.toml: tasks [1, 2], but stages/01_a/README.md"]),
+        (TASK.replace("tests/test_it.py", "tests/test_it.py::test_ans*[x]") + "code = 'print(1)'\n", []),
     ],
-    ids=["missing", "no-hints", "bad-toml", "empty-hint", "no-tests", "unknown-tests", "good"],
+    ids=[
+        "missing", "no-tasks", "bad-toml", "old-format", "empty-level", "missing-level", "no-tests", "code-in-nudge",
+        "unknown-file", "unknown-test", "numbering", "not-in-readme", "good",
+    ],
 )
-def test_the_self_check_refuses_missing_empty_or_untied_hints(tmp_path: Path, hints_toml: str | None, complaints: list[str]) -> None:
+def test_the_self_check_refuses_tasks_without_levels_tests_or_readme_heading(
+    tmp_path: Path, hints_toml: str | None, complaints: list[str]
+) -> None:
     stage = fake_stage(tmp_path, hints_toml)
     problems = hint_problems(stage)
     assert len(problems) == len(complaints), problems
@@ -119,13 +138,25 @@ def test_the_self_check_refuses_missing_empty_or_untied_hints(tmp_path: Path, hi
     assert hints_problems(tmp_path) == problems
 
 
-def test_every_stage_of_the_kata_has_good_hints_in_one_place() -> None:
+def test_a_task_gives_its_levels_in_order_and_the_code_last(tmp_path: Path) -> None:
+    two = TASK + "code = 'the code'\n" + TASK.replace("task = 1", "task = 2").replace("tests/test_it.py", "tests/test_it.py::test_other")
+    stage = fake_stage(tmp_path, two, readme="### Task 1: A\n\n### Task 2: B\n")
+    hints = load_hints(stage)
+    assert [(h.task, h.level, h.levels) for h in hints] == [(1, 1, 4), (1, 2, 4), (1, 3, 4), (1, 4, 4), (2, 1, 3), (2, 2, 3), (2, 3, 3)]
+    assert [h.level_name for h in hints[:4]] == ["a nudge", "the API", "a sketch", "the code"]
+    assert hints[3].text == "the code" and hints[0].label == "Task 1, hint 1 of 4 (a nudge)"
+    assert next_hint(hints, [], ["tests/test_it.py::test_other"]).label.startswith("Task 1, hint 1"), "file patterns match"
+    assert next_hint(hints, [1, 2, 3, 4], ["tests/test_it.py::test_other"]).label.startswith("Task 2, hint 1")
+
+
+def test_every_stage_of_the_kata_has_levelled_hints_for_every_task() -> None:
     assert hints_problems(ROOT) == []
     for stage in all_stages(ROOT):
         hints = load_hints(stage)
-        assert len(hints) >= 3, f"{stage.name} has only {len(hints)} hints"
         readme = (ROOT / "stages" / stage.name / "README.md").read_text()
         assert f"kata hint {stage.name[:2]}" in readme, f"{stage.name}'s README does not point at `kata hint`"
         for hint in hints:
-            first_line = hint.text.splitlines()[0]
-            assert first_line not in readme, f"{stage.name}: hint {hint.number} is also in the README; keep it in hints.toml only"
+            prose = [re.sub(r"\(?https?://\S+", "", line).strip() for line in hint.text.splitlines()]
+            lines = [line for line in prose if len(line) >= 30 and not line.startswith("```")]
+            copied = [line for line in lines if line in readme]
+            assert not copied, f"{stage.name}: task {hint.task}'s {hint.level_name} is also in the README: {copied[0]!r}"

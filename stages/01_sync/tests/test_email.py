@@ -172,6 +172,31 @@ def test_deliver_gives_the_smtp_connection_a_timeout(inbox, monkeypatch):
     )
 
 
+def test_deliver_closes_the_smtp_connection(inbox, monkeypatch):
+    connections: list[smtplib.SMTP] = []
+    original = smtplib.SMTP.__init__
+
+    def recording_init(self, *args, **kwargs):
+        connections.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "__init__", recording_init)
+    message = EmailMessage()
+    message["To"], message["From"], message["Subject"] = TO, SENDER, SUBJECT
+    message.set_content("Goodbye.")
+
+    deliver(message, inbox.host, inbox.port, 2.5)
+
+    still_open = [smtp for smtp in connections if smtp.sock is not None]
+    assert not still_open, (
+        f"deliver(message, host, port, 2.5) returned with {len(still_open)} SMTP connection(s) "
+        "still open. Say goodbye to the server and close the connection when the message is "
+        "sent: each open one holds a socket in your app and a session on the server. "
+        "smtplib.SMTP works as a context manager (a `with` block), which does both, even when "
+        "sending fails."
+    )
+
+
 def record_smtp_connections(monkeypatch, inbox) -> list[dict[str, object]]:
     """Every smtplib.SMTP connection opened from now on: its host, port and timeout.
 

@@ -107,7 +107,16 @@ def _fetch_expecting_random(what_happened: str, search_hint: str = "") -> object
         raise
     except Exception as error:
         if isinstance(error, requests.RequestException):
-            hint = "catch requests.RequestException (timeouts, HTTP errors), then try random."
+            hint = (
+                "a request that fails is one more way for the search to give no GIF: catch "
+                "requests.RequestException (timeouts, HTTP errors), then try random (README, task 2)."
+            )
+        elif isinstance(error, IndexError):
+            hint = (
+                "reading the search's first GIF raised IndexError, because its `data` list was "
+                "empty. An empty list (Giphy's normal 'nothing matched') or an error answer means "
+                "the search gave no GIF: then ask random instead (README, task 2)."
+            )
         elif search_hint and isinstance(error, LookupError):
             hint = search_hint
         elif isinstance(error, KeyError) and "image_url" in str(error):
@@ -245,10 +254,20 @@ def test_when_random_gives_a_malformed_gif_too_it_raises_giphy_error(giphy):
     except NotImplementedError:
         raise
     except Exception as error:
+        if isinstance(error, IndexError):
+            why = (
+                "reading the search's first GIF raised IndexError, because its `data` list was "
+                "empty: an empty search falls back to random (README, task 2), and when random's "
+                "GIF has the wrong shape as well, there is no GIF: raise GiphyError."
+            )
+        else:
+            why = (
+                "A body of the wrong shape is a failure like any other: catch KeyError too "
+                "(LookupError covers KeyError and IndexError) and raise GiphyError."
+            )
         pytest.fail(
             f"when {what}, fetch_gif_url('cats', ...) raised {type(error).__name__}: {error}; "
-            "expected GiphyError. A body of the wrong shape is a failure like any other: catch "
-            "KeyError too (LookupError covers KeyError and IndexError) and raise GiphyError."
+            f"expected GiphyError. {why}"
         )
     else:
         pytest.fail(

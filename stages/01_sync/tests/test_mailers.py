@@ -18,6 +18,7 @@ GIF = "https://media.giphy.com/media/kataBananaStand/200.gif"
 OTHER_GIF = "https://media.giphy.com/media/kataOther/200.gif"
 MISSING_FIELDS = "Please give us both an email address and a thought."
 PADDED_EMAIL = f"  {EMAIL}\t"  # as typed, or pasted, with spaces around it
+PADDED_THOUGHT = f" \t{THOUGHT}  "
 
 
 def form(email: str | None = EMAIL, thought: str | None = THOUGHT) -> dict[str, str]:
@@ -151,6 +152,43 @@ def test_the_view_hands_the_work_to_send_randomness_email(client, giphy, inbox, 
         f"still asked Giphy {len(giphy.calls)} time(s) and delivered {len(inbox.deliveries)} "
         "email(s): the view does the work itself. Leave all of it to send_randomness_email."
     )
+
+
+def test_the_thought_is_trimmed_before_the_search_and_the_email(client, giphy, inbox):
+    giphy.search_finds(GIF)
+
+    post(client, inbox, form(thought=PADDED_THOUGHT))
+
+    searched = [call.params.get("q") for call in giphy.calls_to("search")]
+    assert searched == [THOUGHT], (
+        f"POST /mailers with mailers[thought]={PADDED_THOUGHT!r} searched Giphy for q={searched!r}; "
+        f"expected [{THOUGHT!r}]. "
+        + (
+            "The thought was not trimmed: strip the spaces around it in the view, as you do for "
+            "the email address, before you hand it on (README, task 6)."
+            if searched and searched[0] != THOUGHT and searched[0].strip() == THOUGHT
+            else "q is the mailers[thought] field, trimmed."
+        )
+    )
+    deliveries = inbox.wait_for(1, timeout=1)
+    assert len(deliveries) == 1, (
+        f"POST /mailers with mailers[thought]={PADDED_THOUGHT!r} delivered {len(deliveries)} "
+        "messages; expected 1."
+    )
+    message = deliveries[0].message
+    for kind in ("plain", "html"):
+        part = message.get_body((kind,))
+        content = part.get_content() if part is not None else ""
+        assert THOUGHT in content and PADDED_THOUGHT not in content, (
+            f"with mailers[thought]={PADDED_THOUGHT!r}, the email's text/{kind} part "
+            + (
+                "quotes the thought as typed, spaces and tab included, though Giphy was asked "
+                "for the trimmed one: trim the thought once, in the view, and hand the trimmed "
+                "one to send_randomness_email, so the search and the email agree (README, task 6)."
+                if PADDED_THOUGHT in content
+                else f"does not quote the thought {THOUGHT!r}; it reads: {content!r}"
+            )
+        )
 
 
 def test_the_view_searches_giphy_for_the_thought_with_the_configured_key(app_config, giphy, inbox):

@@ -7,6 +7,8 @@ from werkzeug.wrappers import Response
 
 from workit.notifier import send_randomness_email
 
+# NEW(01_sync): given: the blueprint, the message for an incomplete form, and the two GET
+# pages. create(), the POST view, is yours (task 6).
 bp = Blueprint("mailers", __name__)
 
 MISSING_FIELDS = "Please give us both an email address and a thought."
@@ -19,18 +21,11 @@ def index() -> str:
 
 @bp.post("/mailers")
 def create() -> Response | tuple[str, int]:
-    """Send the randomness email for the submitted form, then send the browser to /sent.
-
-    TODO (step 01_sync):
-    - read the fields `mailers[email]` and `mailers[thought]` from `request.form`;
-    - if either is missing or blank: render "index.html" with error=MISSING_FIELDS and
-      status 400, and send nothing;
-    - otherwise call `send_randomness_email(email, thought)`,
-      flash "You did it! Email sent to <email>" and redirect to the `mailers.sent` page.
-    """
+    """Read the form, send the randomness email, then send the browser on to /sent
+    (README, task 6)."""
     raise NotImplementedError(
-        "Step 01_sync: write create() in workit/views.py: read the form, send the email, "
-        "flash, redirect to /sent. See stages/01_sync/README.md"
+        "Step 01_sync, task 6: write create(), the POST /mailers view, in workit/views.py: "
+        "read the form, send the email, then redirect to /sent (stages/01_sync/README.md)"
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+
+import fakeredis
 import redis
 
 from workit import create_app
@@ -11,14 +14,73 @@ DEFAULT_URL = "redis://localhost:6379/0"
 OTHER_URL = "redis://kata-other-redis.invalid:6391/5"
 
 
+def _module_clients() -> dict[str, object]:
+    """The Redis clients held in module-level variables of workit, by `module.name`."""
+    found = {}
+    for module_name, module in sorted(sys.modules.items()):
+        if module is None or not (module_name == "workit" or module_name.startswith("workit.")):
+            continue
+        for name, value in list(vars(module).items()):
+            try:
+                is_client = isinstance(value, redis.Redis)
+            except Exception:  # a proxy such as current_app, outside any app context
+                continue
+            if is_client:
+                found[f"{module_name}.{name}"] = value
+    return found
+
+
+def _origin(client: object, just_made: bool = False) -> str:
+    """Where a client kept in a module came from, as far as the test can tell."""
+    if just_made:
+        return "made for the first app that asked, and handed to every app after it"
+    if isinstance(client, fakeredis.FakeRedis):
+        return "made for an app of an earlier test, and kept for every app since"
+    return "made when the module was imported, before any app or its config existed"
+
+
+def _shared(clients: dict[str, object], just_made: bool = False) -> str:
+    """Why a client in a module variable is wrong, for a failure message."""
+    names = ", ".join(f"{name} ({_origin(client, just_made)})" for name, client in clients.items())
+    return (
+        f"a Redis client sits in a module-level variable: {names}. Make it inside get_redis(), "
+        "on the app's first call, and keep it on the app (current_app.extensions). A module "
+        "variable is one per process, not one per app: it cannot follow the REDIS_URL and "
+        "REDIS_TIMEOUT of the app that asks (current_app.config), and every app shares it"
+    )
+
+
 def _made(fake_redis) -> str:
     """What the test saw of the clients made so far, for a failure message."""
     if not fake_redis.urls:
+        kept = _module_clients()
+        if kept:
+            return f"no client of its own: {_shared(kept)}"
         return (
             "no client at all: the tests see the clients made with redis.Redis.from_url(...) "
             "(or redis.from_url(...)), so build yours with one of them"
         )
     return f"{len(fake_redis.urls)} client(s), for the URLs {fake_redis.urls!r}"
+
+
+def test_the_client_belongs_to_the_app_not_to_a_module(app_config, fake_redis, redis_url):
+    before = _module_clients()
+    app = create_app(app_config)
+    with app.app_context():
+        client = get_redis()
+    after = _module_clients()
+
+    assert not before, f"before any app asked for one, {_shared(before)}."
+    assert not after, f"after one get_redis() call, {_shared(after, just_made=True)}."
+    assert not hasattr(get_redis, "cache_info"), (
+        "get_redis is wrapped in functools.cache (or lru_cache): the cache is one per "
+        "process, so every app gets the client of the first one, whatever its REDIS_URL. "
+        "Keep the client on the app, in current_app.extensions."
+    )
+    assert fake_redis.urls == [redis_url] and isinstance(client, redis.Redis), (
+        f"get_redis() made {_made(fake_redis)} and returned {client!r}; expected one "
+        f"redis.Redis client, made in that call for the app's REDIS_URL, [{redis_url!r}]."
+    )
 
 
 def test_get_redis_connects_to_the_redis_url_in_the_app_config(app, fake_redis, redis_url):
@@ -73,9 +135,10 @@ def test_get_redis_gives_the_same_client_every_time(app, fake_redis):
     with app.app_context():  # the next request gets a new app context, but the same app
         later = get_redis()
 
+    made = f"{len(fake_redis.urls)} clients" if fake_redis.urls else _made(fake_redis)
     assert len(fake_redis.urls) == 1, (
         f"three get_redis() calls on one app (two in one app context, one in the next) made "
-        f"{len(fake_redis.urls)} clients; expected 1. Each client keeps its own pool of "
+        f"{made}; expected 1. Each client keeps its own pool of "
         "connections: keep the one you made in current_app.extensions and hand it back. "
         "(flask.g does not keep it: g lasts only one app context, one request.)"
     )

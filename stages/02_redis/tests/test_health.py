@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from workit import create_app
+from workit.health import RedisUnavailable, check_redis
 
 PASSWORD = "kata-secret-password"
 CALM_TYPES = ("application/json", "text/plain")
@@ -47,6 +48,72 @@ WHAT = {
     "refused": "Redis is down (redis.ConnectionError)",
     "silent": "Redis never answers (redis.TimeoutError after socket_timeout)",
 }
+
+
+def _check(app) -> object:
+    """check_redis() in an app context: its answer, or the exception it raised."""
+    with app.app_context():
+        try:
+            return check_redis()
+        except (RedisUnavailable, redis.RedisError) as error:
+            return error
+
+
+def test_check_redis_answers_pong_when_redis_answers(app, fake_redis, redis_url):
+    answer = _check(app)
+
+    assert answer == "PONG", (
+        f"with Redis up, check_redis() gave {answer!r}; expected the string 'PONG', what "
+        "Redis answers to PING (redis-py turns that answer into True: say PONG yourself)."
+    )
+    assert fake_redis.urls == [redis_url], (
+        f"check_redis() made clients for {fake_redis.urls!r}; expected it to ask the app's "
+        f"own client, get_redis(), for [{redis_url!r}]."
+    )
+
+
+@pytest.mark.parametrize("how", DOWN)
+def test_check_redis_raises_redis_unavailable_when_redis_is_down(
+    app, fake_redis, monkeypatch, redis_url, how
+):
+    _redis_down(how, fake_redis, monkeypatch)
+
+    outcome = _check(app)
+
+    assert not isinstance(outcome, redis.RedisError), (
+        f"when {WHAT[how]}, check_redis() let {type(outcome).__name__}: {outcome} escape; "
+        "expected RedisUnavailable. redis-py's errors all derive from redis.RedisError: "
+        "catch that, and raise RedisUnavailable with a sentence for a person instead."
+    )
+    assert isinstance(outcome, RedisUnavailable), (
+        f"when {WHAT[how]}, check_redis() returned {outcome!r}; expected it to raise "
+        "RedisUnavailable. Making a client connects to nothing: only a command sent to "
+        "Redis (PING) finds out whether it is there."
+    )
+    message = str(outcome)
+    assert redis_url in message and "redis-server" in message, (
+        f"when {WHAT[how]}, check_redis() raised RedisUnavailable({message!r}); expected a "
+        f"message that names the Redis it tried, {redis_url!r} (the app's REDIS_URL), and "
+        "what to do about it: mention `redis-server`, the command that starts Redis."
+    )
+
+
+def test_check_redis_never_names_the_password(app_config, fake_redis):
+    url = f"redis://:{PASSWORD}@kata-redis.invalid:6390/3"
+    app = create_app({**app_config, "REDIS_URL": url})
+    fake_redis.go_down()
+
+    message = str(_check(app))
+
+    assert PASSWORD not in message, (
+        f"with REDIS_URL={url!r} and Redis down, check_redis() said {message!r}, password "
+        "included: that message ends up on /health and in logs. Show redacted(url), which "
+        "the skeleton gives you, instead of the URL itself."
+    )
+    assert "kata-redis.invalid:6390" in message, (
+        f"check_redis() said {message!r}; it should still name the host and port it tried "
+        "(redacted(url) keeps them)."
+    )
 
 
 def test_health_says_pong_when_redis_answers(client, fake_redis, redis_url):
@@ -190,4 +257,10 @@ def test_redis_ping_explains_and_exits_1_when_redis_is_down(app, fake_redis, red
     assert redis_url in result.output and "redis-server" in result.output, (
         f"`flask redis-ping` with Redis down printed {result.output!r}; expected the URL it "
         f"tried, {redis_url!r}, and a hint to start `redis-server`."
+    )
+    assert redis_url in result.stderr, (
+        f"`flask redis-ping` with Redis down wrote {result.stdout!r} to standard output and "
+        f"{result.stderr!r} to standard error; expected the explanation on standard error, "
+        "where errors go: `flask redis-ping > out.txt` should still show it (click.echo has "
+        "a switch for that)."
     )

@@ -29,45 +29,18 @@ def redacted(url: str) -> str:
 
 
 def check_redis() -> str:
-    """Ask Redis for PING. Return "PONG" when it answers; raise RedisUnavailable when not.
-
-    TODO (step 02_redis):
-    - `get_redis().ping()` sends PING. redis-py turns Redis's PONG into True.
-    - when Redis is down or silent, redis-py raises a `redis.RedisError`
-      (`redis.ConnectionError` when nobody listens, `redis.TimeoutError` when nobody
-      answers in time). Catch it and raise `RedisUnavailable(message)` instead. The
-      message is for a person: which URL did not answer (`redacted(REDIS_URL)`, never the
-      password) and what to do (start `redis-server`, or set REDIS_URL).
-    """
-    raise NotImplementedError(
-        "Step 02_redis: write check_redis() in workit/health.py: PING Redis, return 'PONG', "
-        "or raise RedisUnavailable saying which URL did not answer. See stages/02_redis/README.md"
-    )
+    """"PONG" if Redis answers a PING; raises RedisUnavailable if not (README, task 2)."""
+    raise NotImplementedError("Step 02_redis, task 2: write check_redis() in workit/health.py")
 
 
 @bp.get("/health")
 def health() -> tuple[dict[str, str], int]:
-    """GET /health: 200 and {"redis": "PONG"} when Redis answers, 503 and why when not.
-
-    TODO (step 02_redis): call check_redis(). On RedisUnavailable, answer 503 with the
-    explanation in JSON, e.g. {"redis": "unavailable", "error": str(problem)}: a monitor
-    reads the status, a person reads the error. Never let the exception escape as a 500.
-    """
-    raise NotImplementedError(
-        "Step 02_redis: write health() in workit/health.py: 200 with PONG when Redis answers, "
-        "503 with the explanation when not. See stages/02_redis/README.md"
-    )
+    """GET /health: 200 when Redis answers, 503 and the reason when not (README, task 3)."""
+    raise NotImplementedError("Step 02_redis, task 3: write the GET /health view in workit/health.py")
 
 
 @bp.cli.command("redis-ping")
 def redis_ping() -> None:
-    """Ask Redis for PING, like `redis-cli ping`: prints PONG, or what is wrong.
-
-    TODO (step 02_redis): call check_redis() and `click.echo` its answer. On
-    RedisUnavailable, `click.echo(str(problem), err=True)` and `raise SystemExit(1)`, so
-    scripts see the failure in the exit code (and nobody sees a traceback).
-    """
-    raise NotImplementedError(
-        "Step 02_redis: write the redis-ping command in workit/health.py: print PONG, or the "
-        "explanation and exit 1. See stages/02_redis/README.md"
-    )
+    """Ask Redis for PING, like `redis-cli ping`: prints PONG, or what is wrong."""
+    # TODO(02_redis): README, task 4 (the docstring above is the command's --help text).
+    raise NotImplementedError("Step 02_redis, task 4: write the redis-ping command in workit/health.py")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from celery import Celery
 from flask import Flask
@@ -21,6 +22,25 @@ EAGER = (
 )
 
 
+def new_celery_of(make_app: Callable[[], Flask], celery_of) -> Celery:
+    """The Celery app of the Flask app `make_app()` returns, checked to be its own.
+
+    A Celery app made once (at import, at module level, or for the first Flask app) never sees
+    the config a later Flask app is given: the first failure should say so, before any
+    setting is compared. So `make_app` runs twice, and the two Celery apps must differ.
+    """
+    earlier = celery_of(make_app())
+    celery = celery_of(make_app())
+    assert celery is not earlier, (
+        f"two create_app(...) calls gave their Flask apps the same Celery app, {celery!r}. Is "
+        "it made once, at module level when workit/celery_app.py is imported, or kept from "
+        "the first call? Such an app is shared by every Flask app, and it cannot take "
+        "REDIS_URL or the CELERY settings from the app create_app is making now. Make a new "
+        "Celery app inside celery_init_app(app), on every call, from that app's config."
+    )
+    return celery
+
+
 def test_create_app_binds_a_celery_app(app, celery_of):
     from workit.celery_app import celery_init_app
 
@@ -34,11 +54,33 @@ def test_create_app_binds_a_celery_app(app, celery_of):
         f"celery_init_app(app) returned {made!r} and kept {kept!r} in "
         "app.extensions['celery']; expected it to return the very Celery app it keeps there."
     )
+    assert made is not celery_of(app), (
+        f"celery_init_app gave a second Flask app the Celery app of the first, {made!r}: one "
+        "Celery app shared by every Flask app. Is it made once, at module level, when "
+        "workit/celery_app.py is imported? Then it cannot take its settings from the Flask app "
+        "it is given. Make a new Celery app inside celery_init_app(app), on every call."
+    )
+
+
+def test_each_flask_app_gets_its_own_celery_app(app_config, celery_of):
+    first = new_celery_of(lambda: create_app({**app_config, "REDIS_URL": FIRST_URL}), celery_of)
+    second = new_celery_of(lambda: create_app({**app_config, "REDIS_URL": SECOND_URL}), celery_of)
+
+    assert first is not second, (
+        "two create_app(...) calls gave Flask apps that share one Celery app; expected one "
+        "Celery app per Flask app. Make it inside celery_init_app(app), not once at module "
+        "level: a module-level app keeps the settings (and the Flask app) it was made with."
+    )
+    urls = (first.conf.broker_url, second.conf.broker_url)
+    assert urls == (FIRST_URL, SECOND_URL), (
+        f"two Flask apps, with REDIS_URL {FIRST_URL!r} and {SECOND_URL!r}, got Celery apps "
+        f"with the brokers {urls!r}; expected each to use its own app's REDIS_URL."
+    )
 
 
 def test_the_broker_is_the_redis_url_from_the_app_config(app_config, celery_of, monkeypatch):
     monkeypatch.setenv("REDIS_URL", ENV_URL)
-    celery = celery_of(create_app({**app_config, "REDIS_URL": CONFIG_URL}))
+    celery = new_celery_of(lambda: create_app({**app_config, "REDIS_URL": CONFIG_URL}), celery_of)
 
     broker_url = celery.conf.broker_url
     assert broker_url == CONFIG_URL, (
@@ -57,7 +99,7 @@ def test_the_celery_settings_come_from_app_config_celery(app_config, celery_of):
         "worker_prefetch_multiplier": 7,
         "task_ignore_result": True,
     }
-    celery = celery_of(create_app({**app_config, "CELERY": settings}))
+    celery = new_celery_of(lambda: create_app({**app_config, "CELERY": settings}), celery_of)
 
     got = {name: celery.conf[name] for name in ("task_default_queue", "worker_prefetch_multiplier")}
     expected = {"task_default_queue": "kata-emails", "worker_prefetch_multiplier": 7}
@@ -77,8 +119,7 @@ def test_the_celery_settings_come_from_app_config_celery(app_config, celery_of):
 def test_by_default_celery_uses_the_local_redis_and_keeps_no_results(celery_of, monkeypatch):
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):
         monkeypatch.delenv(name, raising=False)
-    app = create_app()
-    celery = celery_of(app)
+    celery = new_celery_of(create_app, celery_of)
 
     assert celery.conf.broker_url == DEFAULT_URL, (
         f"with no REDIS_URL anywhere, the Celery app's broker_url is "
@@ -92,22 +133,6 @@ def test_by_default_celery_uses_the_local_redis_and_keeps_no_results(celery_of, 
     )
     eager = celery.conf.task_always_eager
     assert not eager, EAGER
-
-
-def test_each_flask_app_gets_its_own_celery_app(app_config, celery_of):
-    first = celery_of(create_app({**app_config, "REDIS_URL": FIRST_URL}))
-    second = celery_of(create_app({**app_config, "REDIS_URL": SECOND_URL}))
-
-    assert first is not second, (
-        "two create_app(...) calls gave Flask apps that share one Celery app; expected one "
-        "Celery app per Flask app. Make it inside celery_init_app(app), not once at module "
-        "level: a module-level app keeps the settings (and the Flask app) it was made with."
-    )
-    urls = (first.conf.broker_url, second.conf.broker_url)
-    assert urls == (FIRST_URL, SECOND_URL), (
-        f"two Flask apps, with REDIS_URL {FIRST_URL!r} and {SECOND_URL!r}, got Celery apps "
-        f"with the brokers {urls!r}; expected each to use its own app's REDIS_URL."
-    )
 
 
 def test_every_thread_finds_the_app_s_celery_app(app, celery_of):

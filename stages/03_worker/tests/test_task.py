@@ -6,7 +6,6 @@ import inspect
 import smtplib
 import socket
 import threading
-import time
 
 import pytest
 from flask import has_app_context
@@ -46,15 +45,23 @@ def send_outside_any_app_context() -> None:
     )
     try:
         send_randomness_email(EMAIL, THOUGHT)
+    except RecursionError as error:
+        raise AssertionError(
+            f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) called itself until Python gave up "
+            "(RecursionError). In workit/tasks.py the name send_randomness_email is your task, "
+            "and step 01's function has the same name: if you import the function by its name, "
+            "the task defined after it takes the name over, and the task calls itself. Import "
+            "the module workit.notifier instead, and call the function through it."
+        ) from error
     except RuntimeError as error:
         if "application context" not in str(error):
             raise
         raise AssertionError(
             f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called outside any app context as "
-            f"a worker calls it, raised RuntimeError: {error} The task code reads current_app, "
-            "which needs an app context, and a worker has no request to give it one. Give "
-            "Celery(...) task_cls=FlaskTask, a Task whose __call__ runs self.run(*args, "
-            "**kwargs) inside `with app.app_context():`."
+            f"a worker calls it, raised RuntimeError: {error} Step 01's notifier reads "
+            "current_app, which needs an app context, and a worker has no request to give it "
+            "one. Every task of your Celery app should run inside its Flask app's context: "
+            "README, task 2 (pytest stages/03_worker/tests/test_celery_app_context.py)."
         ) from error
 
 
@@ -175,11 +182,11 @@ def test_the_task_raises_when_the_email_cannot_be_sent(
     give_up = threading.Event()
     connect = smtplib.SMTP.connect
 
-    def counting_connect(self, *args, **kwargs):
+    def counting_connect(self, host="localhost", port=0, *args, **kwargs):
         if give_up.is_set():
             raise _StopTrying()
-        attempts.append(time.monotonic())
-        return connect(self, *args, **kwargs)
+        attempts.append((host, port))
+        return connect(self, host, port, *args, **kwargs)
 
     monkeypatch.setattr(smtplib.SMTP, "connect", counting_connect)
     outcome: dict[str, BaseException | None] = {}
@@ -207,10 +214,21 @@ def test_the_task_raises_when_the_email_cannot_be_sent(
     error = outcome.get("raised")
     if isinstance(error, (NotImplementedError, AssertionError)):
         raise error
+    down = ("127.0.0.1", app_with_mail_down.config["MAIL_PORT"])
+    elsewhere = sorted({(str(host), int(port)) for host, port in attempts} - {down})
+    assert not elsewhere, (
+        f"the app's MAIL_SERVER and MAIL_PORT are {down[0]}:{down[1]}, where the mail server is "
+        f"down, but send_randomness_email({EMAIL!r}, {THOUGHT!r}) connected to "
+        f"{', '.join(f'{h}:{p}' for h, p in elsewhere)}: it read the settings of another Flask "
+        "app. A task runs in the app context its Celery app's task class pushes; if that class "
+        "(or the Celery app) was made once, at module level or for the first Flask app, every "
+        "task keeps reading that first app's config. Make both inside celery_init_app, for "
+        "the app it is given (pytest stages/03_worker/tests/test_celery_app_context.py)."
+    )
     assert error is not None, (
         f"with the mail server down (connection refused), send_randomness_email({EMAIL!r}, "
         f"{THOUGHT!r}) returned normally after {len(attempts)} connection attempt(s), as if "
-        "the email had been sent. A task that swallows the error looks like a success to "
+        "the email had been sent. A task that catches the error looks like a success to "
         "Celery: the worker reports `succeeded` and the email is lost without a trace. Do not "
         "catch the exception in the task: let it out."
     )

@@ -88,8 +88,8 @@ def test_a_worker_takes_the_message_and_sends_the_email(
     assert not failures, (
         f"the worker ran the task, and it raised {type(failures[0]).__name__}: {failures[0]}"
         + (
-            " A worker has no request, so the task needs the app context that FlaskTask gives "
-            "it: Celery(..., task_cls=FlaskTask)."
+            " A worker has no request, so the task needs the app context its task class "
+            "gives it: README, task 2."
             if "application context" in str(failures[0])
             else ""
         )

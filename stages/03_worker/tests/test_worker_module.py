@@ -70,9 +70,19 @@ def load_worker_app() -> Celery:
             f"raised {type(error).__name__}: {error}.{hint} workit/worker.py should make the "
             "Flask app with create_app() and keep its Celery app in a module-level variable."
         ) from error
+    if not isinstance(found, Celery) and getattr(sys.modules.get("workit.worker"), "app", None) is found:
+        raise AssertionError(
+            f"`celery -A workit.worker` found {found!r}, the module's attribute named `app`, and "
+            "not a Celery app. Given a module, Celery looks for its app in this order: an "
+            "attribute named `app`, whatever it holds; then one named `celery`; only then any "
+            "Celery app in the module (Celery's docs, Next Steps: \"About the --app argument\"). "
+            "An attribute `app` that holds the Flask app hides the Celery app beside it. Name "
+            "your module-level variables so that Celery's first pick is the Celery app."
+        )
     assert isinstance(found, Celery), (
         f"`celery -A workit.worker` found {found!r}; expected the celery.Celery app of the Flask "
-        "app that workit/worker.py makes."
+        "app that workit/worker.py makes. Given a module, Celery takes its attribute named "
+        "`app`, else one named `celery`, else any Celery app it holds."
     )
     return found
 

@@ -21,5 +21,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(health_bp)
-    # TODO(03_worker): bind Celery here: celery_init_app(app), from workit/celery_app.py.
+    # TODO(03_worker): give this Flask app its own Celery app here (README, task 1).
     return app

@@ -20,8 +20,8 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MAIL_SENDER": MAIL_SENDER,
         "REDIS_URL": environ.get("REDIS_URL", "redis://localhost:6379/0"),
         "REDIS_TIMEOUT": float(environ.get("REDIS_TIMEOUT", "1")),
-        # TODO(03_worker): new and done for you: Celery's own settings, lower-case as Celery
-        # names them. celery_init_app (workit/celery_app.py) applies them on top of the broker.
+        # NEW(03_worker): Celery's own settings, lower-case as Celery names them. Your
+        # celery_init_app applies them all, beside the broker (README, task 1).
         "CELERY": {
             "task_ignore_result": True,  # nobody reads a task's return value: store none
             "broker_connection_retry_on_startup": True,  # a worker waits for Redis to come up

@@ -21,9 +21,10 @@ from kata.broker import task_failures
 EMAIL = "buster@example.com"
 THOUGHT = "I'm a monster"
 GIF = "https://media.giphy.com/media/kataMonster/200.gif"
-IDEMPOTENCY = (
-    "Before sending, return if idempotency.already_sent(self.request.id); after the email "
-    "has gone, idempotency.mark_sent(self.request.id) (write both in workit/idempotency.py)."
+TASK_6 = "README, task 6: already_sent() and mark_sent() in workit/idempotency.py"
+TASK_7 = (
+    "README, task 7: the task asks whether its job has sent its email already, and says so "
+    "once it has (workit/tasks.py, with task 6)"
 )
 
 
@@ -37,6 +38,58 @@ def keys_for(fake_redis, task_id: str) -> dict[str, int]:
     return {key: client.ttl(key) for key in client.keys(f"*{task_id}*")}
 
 
+def test_already_sent_is_true_once_mark_sent_was_called_for_that_job(app, fake_redis):
+    from workit import idempotency
+
+    job_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with app.app_context():
+        before = idempotency.already_sent(job_id)
+        idempotency.mark_sent(job_id)
+        after, other = idempotency.already_sent(job_id), idempotency.already_sent(other_id)
+
+    assert (bool(before), bool(after), bool(other)) == (False, True, False), (
+        f"already_sent(job) answered {before!r} before mark_sent(job) and {after!r} after it, "
+        f"and {other!r} for a job never marked; expected False, True, False. {TASK_6}."
+    )
+
+
+def test_already_sent_looks_in_redis(app, fake_redis):
+    from workit import idempotency
+
+    job_id = str(uuid.uuid4())
+    fake_redis.client().set(idempotency.sent_key(job_id), "1")  # as another worker process would
+
+    with app.app_context():
+        answer = idempotency.already_sent(job_id)
+
+    assert answer, (
+        f"Redis holds {idempotency.sent_key(job_id)!r}, written by another process, and "
+        f"already_sent() answered {answer!r}; expected True. Ask Redis (get_redis(), the app's "
+        f"client) whether the key sent_key(task_id) exists: {TASK_6}."
+    )
+
+
+def test_mark_sent_writes_the_job_key_for_a_week(app, fake_redis):
+    from workit import idempotency
+
+    job_id = str(uuid.uuid4())
+    with app.app_context():
+        idempotency.mark_sent(job_id)
+
+    client = fake_redis.client(decode_responses=True)
+    key = idempotency.sent_key(job_id)
+    assert client.exists(key), (
+        f"after mark_sent({job_id!r}) Redis holds no {key!r} (keys: {sorted(client.keys('*'))}); "
+        f"expected that key, in the app's Redis (get_redis()). {TASK_6}."
+    )
+    ttl = client.ttl(key)
+    assert idempotency.REMEMBER_FOR - 60 <= ttl <= idempotency.REMEMBER_FOR, (
+        f"{key!r} expires in {ttl} seconds (-1: never); expected REMEMBER_FOR "
+        f"({idempotency.REMEMBER_FOR} s, a week). Give it its expiry when you write it: "
+        "Redis's SET takes one (EX seconds), and so does redis-py's set()."
+    )
+
+
 def test_a_job_run_twice_sends_one_email(run_job, giphy, inbox):
     giphy.search_finds(GIF)
     job_id = str(uuid.uuid4())
@@ -47,7 +100,7 @@ def test_a_job_run_twice_sends_one_email(run_job, giphy, inbox):
     sent = len(inbox.deliveries)
     assert sent == 1, (
         f"the same job (task id {job_id}) ran twice, as a redelivered message does, and "
-        f"{sent} emails arrived; expected one. {IDEMPOTENCY}"
+        f"{sent} emails arrived; expected one. {TASK_7}."
     )
     assert (first.state, again.state) == ("SUCCESS", "SUCCESS"), (
         f"the job ended {first.state}, then {again.state} the second time; expected SUCCESS "
@@ -83,7 +136,7 @@ def test_a_real_worker_given_the_same_job_twice_sends_once(app, celery_of, giphy
     )
     assert len(inbox.deliveries) == 1, (
         f"a real worker got the job {job_id} twice and {len(inbox.deliveries)} emails arrived; "
-        f"expected one. {IDEMPOTENCY}"
+        f"expected one. {TASK_7}."
     )
 
 
@@ -124,14 +177,15 @@ def test_redis_remembers_a_sent_job_for_a_while(run_job, giphy, inbox, fake_redi
         f"after the job {job.task_id} sent its email, no Redis key names it. The worker "
         "remembers sent jobs in Redis, where every worker process (and the next one, after a "
         "crash) can see them: a set in memory is gone with its process. Key it by the task "
-        f"id, e.g. workit:sent:<task id>. {IDEMPOTENCY}"
+        f"id: idempotency.sent_key(task id). {TASK_7}."
     )
     ttls = sorted(keys.values())
     assert all(3600 <= ttl <= 30 * 24 * 3600 for ttl in ttls), (
         f"the Redis key(s) {sorted(keys)} expire in {ttls} seconds (-1: never); expected an "
         "expiry between an hour and a month (a week is good): long enough to outlast any "
         "retry or redelivery, short enough that Redis does not keep one key per email "
-        "forever. SET key value EX seconds: get_redis().set(key, '1', ex=7 * 24 * 3600)."
+        "forever. Redis's SET takes the expiry with the value (EX seconds), and so does "
+        "redis-py's set(); idempotency.REMEMBER_FOR is a week."
     )
 
 
@@ -143,8 +197,8 @@ def test_nothing_is_marked_sent_before_the_email_goes(run_job, giphy, inbox, smt
 
     keys = keys_for(fake_redis, job.task_id)
     assert job.retries, (
-        f"with SMTP down the job {describe(job)} without retrying; expected retries (see "
-        "test_smtp.py)."
+        f"with SMTP down the job {describe(job)} without retrying; expected retries (README, "
+        "task 1, and test_smtp.py)."
     )
     assert not keys, (
         f"the job {job.task_id} retried {len(job.retries)} time(s) and sent nothing (SMTP was "
@@ -167,7 +221,7 @@ def test_the_sent_key_is_written_after_the_email_went_out(run_job, giphy, inbox,
     )
     assert keys_for(fake_redis, job_id), (
         f"the job {job_id} sent its email, and Redis holds no key for it afterwards: a "
-        f"redelivery would send it again. {IDEMPOTENCY}"
+        f"redelivery would send it again. {TASK_7}."
     )
     assert not during_send[0], (
         f"while the email was being handed to the SMTP server, Redis already held "

@@ -13,6 +13,8 @@ from __future__ import annotations
 from workit.tasks import send_randomness_email
 
 NAME = "workit.tasks.send_randomness_email"
+TASK_2 = "README, task 2: acknowledge a job once it is done (workit/tasks.py)"
+TASK_3 = "README, task 3: bring abandoned jobs back (celery_init_app, workit/celery_app.py)"
 
 
 def registered(celery):
@@ -25,14 +27,14 @@ def test_a_job_is_acknowledged_only_once_it_is_done(app, celery_of):
 
     assert task.acks_late is True, (
         f"{NAME} has acks_late={task.acks_late!r}: the worker says 'done' to Redis as soon as "
-        "it takes the job, and a worker killed mid-job loses it. Add acks_late=True to "
-        "@shared_task(...) (on the task, not in app.config['CELERY']: the tests replace that "
-        "dict with their own settings)."
+        f"it takes the job, and a worker killed mid-job loses it. {TASK_2}. Set it on the "
+        "task, not in app.config['CELERY']: the tests replace that dict with their own."
     )
     assert task.reject_on_worker_lost is True, (
         f"{NAME} has reject_on_worker_lost={task.reject_on_worker_lost!r}: when a pool "
         "process dies mid-job (SIGKILL, out of memory), Celery acknowledges the job anyway "
-        "and it is lost. Add reject_on_worker_lost=True: the job goes back to the queue."
+        "and it is lost, late acknowledgement or not. Set reject_on_worker_lost on the task "
+        "too, and the job goes back to the queue."
     )
 
 
@@ -55,12 +57,47 @@ def test_the_visibility_timeout_comes_from_the_environment(app_config, monkeypat
         f"without CELERY_VISIBILITY_TIMEOUT the broker's visibility_timeout is {default!r}; "
         f"expected one at least as long as the longest wait between retries ({backoff_max} s) "
         "and as any job, an hour for instance. A job still waiting for its countdown, or "
-        "still running, when the timeout passes is handed to a second worker. In "
-        "celery_init_app, put app.config['CELERY_VISIBILITY_TIMEOUT'] into "
-        "broker_transport_options['visibility_timeout']."
+        "still running, when the timeout passes is handed to a second worker. The app's "
+        f"config has CELERY_VISIBILITY_TIMEOUT (workit/config.py). {TASK_3}."
     )
     assert short is not None and float(short) == 7, (
         f"with CELERY_VISIBILITY_TIMEOUT=7 in the environment the broker's visibility_timeout "
         f"is {short!r}; expected 7: the worker-kill test (test_real_stack.py) makes it short "
-        "so that it does not wait an hour for the job to come back."
+        "so that it does not wait an hour for the job to come back. Read it from the app's "
+        "config (CELERY_VISIBILITY_TIMEOUT), not from a number of your own."
+    )
+
+
+def test_a_worker_looks_for_abandoned_jobs_at_least_once_per_visibility_timeout(app_config, monkeypatch):
+    from kombu.transport.redis import Channel
+
+    from workit import create_app
+
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "7")
+    short_app = create_app(app_config)
+    try:
+        options = dict(short_app.extensions["celery"].conf.broker_transport_options or {})
+    finally:
+        short_app.extensions["celery"].close()
+
+    # kombu's Redis transport (kombu.transport.redis): a sweep every unacked_restore_interval
+    # seconds (10 unless set, or when not above 0), and only every unacked_restore_throttle-th
+    # sweep (10 unless set; 0 counts as 1) looks for jobs whose visibility timeout has passed.
+    interval = options.get("unacked_restore_interval", Channel.unacked_restore_interval)
+    if not interval or interval <= 0:
+        interval = Channel.unacked_restore_interval
+    throttle = options.get("unacked_restore_throttle", Channel.unacked_restore_throttle) or 1
+    period = float(interval) * float(throttle)
+    tuned = "unacked_restore_interval" in options or "unacked_restore_throttle" in options
+    assert tuned or period <= 7, (
+        f"with CELERY_VISIBILITY_TIMEOUT=7 a worker looks for abandoned jobs only about every "
+        f"{period:g} s, kombu's default: a job whose worker died waits up to that long to come "
+        f"back, not 7 s. {TASK_3}."
+    )
+    assert period <= 7, (
+        f"with CELERY_VISIBILITY_TIMEOUT=7 the transport options say unacked_restore_interval="
+        f"{options.get('unacked_restore_interval')!r} and unacked_restore_throttle="
+        f"{options.get('unacked_restore_throttle')!r}: a worker looks for abandoned jobs about "
+        f"every {period:g} s (interval x throttle, kombu's 10 for either one unset); expected "
+        "at least once per visibility timeout, 7 s here. Derive them from the timeout."
     )

@@ -35,12 +35,8 @@ def celery_init_app(app: Flask) -> Celery:
     settings = {"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]}
     settings["broker_transport_options"] = {
         **FAIL_FAST_TRANSPORT,
-        # TODO(05_failures): a job whose worker died before acknowledging it goes back to the
-        # queue `visibility_timeout` seconds after the worker took it. Add
-        # "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"] (see workit/config.py),
-        # and make workers look for such jobs more often than kombu's ~100 s:
-        # "unacked_restore_interval": max(1.0, min(10.0, visibility / 4)),
-        # "unacked_restore_throttle": 1.
+        # TODO(05_failures): task 3 of the README: a job whose worker died goes back to the queue
+        # after the configured visibility timeout, and soon after it, not minutes later.
         **settings.get("broker_transport_options", {}),
     }
     settings.setdefault("task_publish_retry_policy", FAIL_FAST_PUBLISH)
