@@ -151,6 +151,24 @@ def _check_anything(app) -> object:
             return error
 
 
+def test_check_redis_keeps_the_redis_error_as_its_cause(app, fake_redis):
+    fake_redis.go_down()
+
+    outcome = _check(app)
+
+    if not isinstance(outcome, RedisUnavailable):
+        pytest.fail(f"with Redis down, check_redis() gave {outcome!r}; expected RedisUnavailable.")
+    cause = outcome.__cause__
+    if cause is None and not outcome.__suppress_context__:
+        cause = outcome.__context__
+    assert isinstance(cause, redis.RedisError), (
+        f"with Redis down, check_redis() raised RedisUnavailable({str(outcome)!r}) with "
+        f"{'no cause' if cause is None else f'the cause {cause!r}'}; expected the redis-py "
+        "error it came from as its cause, so a log shows the whole story: raise it inside "
+        "the except, `raise RedisUnavailable(...) from error` (not `from None`)."
+    )
+
+
 def test_check_redis_never_names_the_password(app_config, fake_redis):
     url = f"redis://:{PASSWORD}@kata-redis.invalid:6390/3"
     app = create_app({**app_config, "REDIS_URL": url})
@@ -183,6 +201,11 @@ def test_health_says_pong_when_redis_answers(client, fake_redis, redis_url):
     assert fake_redis.urls == [redis_url], (
         f"two GET /health made clients for {fake_redis.urls!r}; expected one client, for "
         f"[{redis_url!r}]: ask the app's client, get_redis(), which is made once."
+    )
+    assert response.is_json, (
+        f"GET /health with Redis up answered {response.mimetype} {response.text!r}; expected "
+        "a JSON body that holds PONG, such as {\"redis\": \"PONG\"}, which a monitor can "
+        "read: return a dict (Flask turns it into JSON), not a string (that becomes HTML)."
     )
 
 
@@ -301,6 +324,12 @@ def test_redis_ping_prints_pong(app, fake_redis):
         f"`flask redis-ping` with Redis up exited {result.exit_code} and printed "
         f"{result.output!r}; expected PONG and exit code 0, like `redis-cli ping`."
         f"{_escaped(result)}"
+    )
+    assert "PONG" in result.stdout, (
+        f"`flask redis-ping` with Redis up wrote {result.stdout!r} to standard output and "
+        f"{result.stderr!r} to standard error; expected PONG on standard output, like "
+        "`redis-cli ping`: standard error is for errors, and `flask redis-ping | grep PONG` "
+        "reads only standard output."
     )
 
 
