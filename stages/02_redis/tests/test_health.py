@@ -272,6 +272,24 @@ def test_health_never_shows_the_redis_password(app_config, fake_redis):
     )
 
 
+def test_health_says_503_only_when_redis_is_down_not_for_a_bug(client, fake_redis, monkeypatch):
+    def broken(self, *args, **options):
+        raise _Bug("a bug in the code, not Redis being down")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", broken)
+
+    try:
+        response = _get_health(client)
+    except _Bug:
+        return  # the bug comes through: Flask answers it with a 500 and logs the traceback
+    assert response.status_code != 503, (
+        f"when the code itself fails ({_Bug.__name__}: a bug in the code, not Redis being "
+        f"down), GET /health answered 503 {response.text!r}: the view (or check_redis) "
+        "catches more than RedisUnavailable, an except Exception, so a monitor reports "
+        "every bug as 'Redis is down'. Catch only RedisUnavailable in the view."
+    )
+
+
 def test_health_recovers_when_redis_comes_back(client, fake_redis):
     fake_redis.go_down()
     while_down = _get_health(client)
