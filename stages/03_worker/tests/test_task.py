@@ -100,13 +100,22 @@ def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
     )
 
 
-def test_calling_the_task_outside_an_app_context_sends_the_email(app, celery_of, giphy, inbox):
+def test_calling_the_task_outside_an_app_context_sends_the_email(app, celery_of, giphy, inbox, broker):
     giphy.search_finds(GIF)
     celery_of(app)
 
     send_outside_any_app_context()
 
     deliveries = inbox.deliveries
+    waiting = [message.task for message in broker.queued()] if not deliveries else []
+    assert not waiting, (
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called directly, sent nothing and "
+        f"queued {waiting!r} instead. The task should do the work itself: send the email with "
+        "notifier.send_randomness_email(email, thought). A task that queues another task and "
+        "waits for it with .get() blocks a worker on a job it may have to run itself (Celery "
+        "refuses .get() inside a task), and with task_ignore_result .get() returns None at "
+        "once, before anything is sent."
+    )
     assert [d.rcpt_tos for d in deliveries] == [(EMAIL,)], (
         f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) delivered {len(deliveries)} emails, "
         f"to {[d.rcpt_tos for d in deliveries]!r}; expected exactly one, to {EMAIL!r}, "
@@ -141,6 +150,27 @@ def test_the_task_sends_step_01s_randomness_email(app, celery_of, giphy, inbox):
     assert searched == [THOUGHT], (
         f"the task asked Giphy to search for {searched!r}; expected [{THOUGHT!r}], one search "
         "for the thought."
+    )
+
+
+def test_when_giphy_gives_no_gif_the_task_does_not_pass_for_sent(app, celery_of, giphy, inbox):
+    giphy.search_fails(500)
+    giphy.random_fails(500)
+    celery_of(app)
+
+    try:
+        send_outside_any_app_context()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception:  # noqa: BLE001 - the error comes out: Celery records a failed task
+        return
+    assert inbox.deliveries, (
+        f"with Giphy giving no GIF at all (search and random both answered 500), "
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) returned normally and sent no email. "
+        "A task that catches the error (GiphyError, from step 01's giphy.py) and returns looks "
+        "like a success to Celery: the worker reports `succeeded` and the email is lost "
+        "without a trace. Do not catch it in the task: let it out, so the job is recorded as "
+        "failed (step 05 sends the email without a GIF instead)."
     )
 
 
