@@ -174,6 +174,31 @@ def test_when_giphy_gives_no_gif_the_task_does_not_pass_for_sent(app, celery_of,
     )
 
 
+def test_the_task_raises_when_the_mail_server_refuses_the_email(app, celery_of, giphy, inbox):
+    giphy.search_finds(GIF)
+    celery_of(app)
+    inbox.refuse(1)  # "451 try again later", once
+
+    try:
+        send_outside_any_app_context()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as error:  # noqa: BLE001 - looked at below
+        assert _from_the_smtp_failure(error), (
+            f"with the mail server refusing the email (451 try again later), "
+            f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) raised {type(error).__name__}: "
+            f"{error}; expected smtplib's error (an SMTPException), or one raised `from` it."
+        )
+        return
+    assert inbox.deliveries, (
+        f"with the mail server refusing the email (451 try again later, an "
+        f"smtplib.SMTPException), send_randomness_email({EMAIL!r}, {THOUGHT!r}) returned "
+        "normally and no email arrived. A task that catches the error and returns looks like a "
+        "success to Celery: the worker reports `succeeded` and the email is lost without a "
+        "trace. Do not catch SMTP errors in the task: let them out."
+    )
+
+
 @pytest.fixture
 def app_with_mail_down(app_config):
     """An app whose MAIL_PORT is a closed loopback port: every SMTP connection is refused."""
