@@ -100,12 +100,34 @@ def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
     )
 
 
-def test_calling_the_task_outside_an_app_context_sends_the_email(app, celery_of, giphy, inbox, broker):
+def test_calling_the_task_outside_an_app_context_sends_the_email(
+    app, celery_of, giphy, inbox, broker, monkeypatch
+):
     giphy.search_finds(GIF)
     celery_of(app)
+    senders = []
+    connect = smtplib.SMTP.connect
 
+    def recording_connect(self, *args, **kwargs):
+        senders.append(threading.current_thread())
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", recording_connect)
+
+    before = set(threading.enumerate())
     send_outside_any_app_context()
 
+    if not inbox.deliveries:  # the test fails: first see whether a thread of its own sends it
+        for thread in set(threading.enumerate()) - before:
+            thread.join(2)
+    caller = threading.current_thread()
+    elsewhere = [thread.name for thread in senders if thread is not caller]
+    assert not elsewhere, (
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) connected to the mail server from "
+        f"another thread, {elsewhere!r}: it handed the sending to a thread and returned before "
+        "the email was sent. Celery then records the job as done even when sending fails, and "
+        "a worker that stops loses it. Send the email in the task itself."
+    )
     deliveries = inbox.deliveries
     waiting = [message.task for message in broker.queued()] if not deliveries else []
     assert not waiting, (
