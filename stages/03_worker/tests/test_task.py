@@ -98,6 +98,13 @@ def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
         "so a task takes small, plain values: two strings, not a request, a dict of form data "
         "or an object."
     )
+    kinds = {name: p.kind for name, p in inspect.signature(task.run).parameters.items()}
+    keyword_only = [name for name, kind in kinds.items() if kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    assert not keyword_only, (
+        f"the task's parameters {keyword_only!r} cannot be given by position, and "
+        f".delay({EMAIL!r}, {THOUGHT!r}) passes them by position: Celery refuses the call with "
+        "a TypeError. Make them plain parameters: def send_randomness_email(email, thought)."
+    )
 
 
 def test_calling_the_task_outside_an_app_context_sends_the_email(
