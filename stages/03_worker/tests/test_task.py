@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import smtplib
 import socket
+import sys
 import threading
 
 import pytest
@@ -85,6 +87,46 @@ def test_send_randomness_email_is_a_shared_task_of_the_app(app, celery_of):
         f"made, {celery!r}. Use @shared_task, which works with whichever Celery app is "
         "current, instead of @some_celery_app.task on an app made at import time (that app "
         "never saw the Flask config)."
+    )
+
+
+# Importing workit.tasks afresh makes Celery warn that the test apps already know the task.
+@pytest.mark.filterwarnings("ignore:Task name .* is already registered")
+def test_workit_tasks_neither_makes_nor_imports_a_celery_app(app, celery_of, monkeypatch):
+    import workit
+    from celery import _state
+
+    assert hasattr(send_randomness_email, "delay"), (
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
+        "it with @shared_task (from celery) to make it a Celery task."
+    )
+    before = set(_state._get_active_apps())
+    finalizers = set(_state._on_app_finalizers)
+    for name in ("workit.tasks", "workit.worker"):
+        monkeypatch.delattr(workit, name.rpartition(".")[2], raising=False)
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    try:
+        importlib.import_module("workit.tasks")
+        made = [a for a in _state._get_active_apps() if a not in before]
+        imported_worker = "workit.worker" in sys.modules
+    finally:
+        sys.modules.pop("workit.tasks", None)
+        sys.modules.pop("workit.worker", None)
+        _state._on_app_finalizers.clear()
+        _state._on_app_finalizers.update(finalizers)
+        celery_of(app).set_default()
+
+    assert not imported_worker, (
+        "importing workit.tasks imported workit.worker, and with it a Flask app and a Celery app "
+        "made from the environment. The task must belong to whichever Celery app the latest "
+        "create_app made: workit/tasks.py neither makes nor imports a Celery app (from step 04 "
+        "the views import workit.tasks inside create_app, and the import goes round in a "
+        "circle). Use @shared_task alone."
+    )
+    assert not made, (
+        f"importing workit.tasks made the Celery app(s) {made!r}. workit/tasks.py neither makes "
+        "nor imports a Celery app: such an app never saw the Flask config. @shared_task ties "
+        "the task to whichever Celery app the latest create_app made."
     )
 
 
