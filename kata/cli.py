@@ -615,14 +615,15 @@ def review(kata: Kata, stage: Stage | None, json_path: Path | None, solutions: b
 # --- instructors -------------------------------------------------------------------------
 
 
-def _grading_config(kata: Kata, weights: Path | None) -> Any:
-    """The stage weights (kata/grading.toml unless given), checked against the stages on disk."""
+def _grading_config(kata: Kata, weights: Path | None, graded: list[Stage] | None = None) -> Any:
+    """The stage weights (kata/grading.toml unless given), checked against the stages on disk,
+    or, for `graded` stages, only that each of them has one."""
     from kata.grading import GradingError, check_weights, load_config, weights_path
 
     path = weights or weights_path(kata.root)
     try:
         config = load_config(path)
-        check_weights(config, kata.stages, path)
+        check_weights(config, graded if graded is not None else kata.stages, path, every_weight=graded is None)
     except GradingError as error:
         raise click.ClickException(str(error)) from None
     return config
@@ -657,8 +658,8 @@ def grade(
     from kata.grading import grade as grade_run, stage_scores, write_json
 
     target = _target(solutions, kata)
-    config = _grading_config(kata, weights)
     chosen = list(stages) or kata.stages
+    config = _grading_config(kata, weights, chosen)
     args = shlex.split(pytest_args) + (["--integration"] if integration else [])
     run = _run(kata, chosen, "grading", target=target, pytest_args=args, time_limit=time_limit)
     result = grade_run(kata.root, run, config)
