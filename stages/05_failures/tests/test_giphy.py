@@ -235,7 +235,7 @@ def test_the_waits_for_giphy_are_jittered(run_job, giphy, inbox, seeded_random):
     )
     patterns = {tuple(job.countdowns) for job in jobs}
     assert len(patterns) > 1, (
-        f"{RUNS} jobs with Giphy down all waited exactly {sorted(patterns)[0]} seconds before "
+        f"{RUNS} jobs with Giphy down all waited exactly {min(patterns)} seconds before "
         "their retries: they all come back at the same instant and hit a struggling Giphy "
         "together. Add jitter: draw each wait at random below the backoff "
         "(get_exponential_backoff_interval(..., full_jitter=True))."
