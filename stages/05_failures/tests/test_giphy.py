@@ -223,3 +223,38 @@ def test_the_log_shows_neither_the_giphy_key_nor_the_thought(run_job, giphy, inb
         f"{told[:2]}. Log it at DEBUG only, when debugging."
     )
     assert job.state == "SUCCESS" and len(inbox.deliveries) == 1, describe(job)
+
+
+def test_the_waits_for_giphy_are_jittered(run_job, giphy, inbox, seeded_random):
+    giphy_fails(giphy, "503")
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    assert all(job.retries for job in jobs), (
+        f"with Giphy down (503), a job {describe(jobs[0])} without a single retry. {TASK_5}."
+    )
+    patterns = {tuple(job.countdowns) for job in jobs}
+    assert len(patterns) > 1, (
+        f"{RUNS} jobs with Giphy down all waited exactly {min(patterns)} seconds before "
+        "their retries: they all come back at the same instant and hit a struggling Giphy "
+        "together. Add jitter: draw each wait at random below the backoff "
+        "(get_exponential_backoff_interval(..., full_jitter=True))."
+    )
+
+
+def test_no_wait_for_giphy_is_longer_than_the_visibility_timeout(app, run_job, giphy, inbox, seeded_random):
+    giphy_fails(giphy, "503")
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    assert all(job.retries for job in jobs), (
+        f"with Giphy down (503), a job {describe(jobs[0])} without a single retry. {TASK_5}."
+    )
+    visibility = float(app.config["CELERY_VISIBILITY_TIMEOUT"])
+    longest = max(max(job.countdowns) for job in jobs)
+    assert longest < visibility, (
+        f"with Giphy down, a retry asked to wait {longest:g} s, longer than the visibility "
+        f"timeout ({visibility:g} s, CELERY_VISIBILITY_TIMEOUT): a job waiting for its "
+        "countdown is unacknowledged in a worker's hands, so Redis hands it to a second worker "
+        "meanwhile and it runs twice. A wait for a GIF is seconds, not hours."
+    )

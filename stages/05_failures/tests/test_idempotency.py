@@ -154,6 +154,12 @@ def test_an_attempt_that_failed_does_not_count_as_sent(run_job, giphy, inbox, sm
     assert failed.state == "FAILURE" and sent_while_down == 0, (
         f"with SMTP down the job {describe(failed)} and {sent_while_down} email(s) arrived; "
         "expected FAILURE and none (see test_smtp.py)."
+        + (
+            " A job that sent nothing yet ended SUCCESS: did a retry find it marked sent? "
+            "Mark the job sent only AFTER the email has gone, never when a send failed."
+            if failed.state == "SUCCESS" and sent_while_down == 0
+            else ""
+        )
     )
     assert len(inbox.deliveries) == 1, (
         f"the job {job_id} failed to send while SMTP was down; delivered again once SMTP was "

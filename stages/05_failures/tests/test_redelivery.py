@@ -101,3 +101,48 @@ def test_a_worker_looks_for_abandoned_jobs_at_least_once_per_visibility_timeout(
         f"every {period:g} s (interval x throttle, kombu's 10 for either one unset); expected "
         "at least once per visibility timeout, 7 s here. Derive them from the timeout."
     )
+
+
+def transport_options(app_config, monkeypatch, own=None):
+    from workit import create_app
+
+    config = dict(app_config)
+    if own is not None:
+        config["CELERY"] = {**config.get("CELERY", {}), "broker_transport_options": own}
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "7")
+    app = create_app(config)
+    try:
+        return dict(app.extensions["celery"].conf.broker_transport_options or {})
+    finally:
+        app.extensions["celery"].close()
+
+
+def test_the_app_s_own_transport_options_win(app_config, monkeypatch):
+    options = transport_options(app_config, monkeypatch, own={"socket_timeout": 2.5})
+
+    assert options.get("visibility_timeout") is not None and float(options["visibility_timeout"]) == 7, (
+        f"with CELERY_VISIBILITY_TIMEOUT=7 the broker's visibility_timeout is "
+        f"{options.get('visibility_timeout')!r}; expected 7. {TASK_3}."
+    )
+    assert options.get("socket_timeout") == 2.5, (
+        "app.config['CELERY'] asks for broker_transport_options={'socket_timeout': 2.5}, and "
+        f"Celery got socket_timeout={options.get('socket_timeout')!r}: the app's own Celery "
+        "settings must come last in the dict and win over the defaults (fail-fast and "
+        f"visibility timeout alike). {TASK_3}."
+    )
+
+
+def test_the_fail_fast_transport_options_stay(app_config, monkeypatch):
+    options = transport_options(app_config, monkeypatch)
+
+    assert options.get("visibility_timeout") is not None and float(options["visibility_timeout"]) == 7, (
+        f"with CELERY_VISIBILITY_TIMEOUT=7 the broker's visibility_timeout is "
+        f"{options.get('visibility_timeout')!r}; expected 7. {TASK_3}."
+    )
+    timeouts = {key: options.get(key) for key in ("socket_connect_timeout", "socket_timeout")}
+    assert all(value is not None and float(value) <= 1 for value in timeouts.values()), (
+        f"the broker's transport options now say {timeouts}: step 04's fail-fast socket "
+        "timeouts are gone, so .delay() with Redis away hangs the request instead of failing "
+        "within a second. Keep what the dict holds already (the fail-fast options first) and "
+        f"add the visibility timeout to it. {TASK_3}."
+    )

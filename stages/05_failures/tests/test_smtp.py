@@ -137,3 +137,56 @@ def test_the_smtp_retries_cover_a_window_of_minutes_whatever_the_jitter(run_job,
     assert max(max(job.countdowns) for job in jobs) < visibility, (
         "a single wait is longer than the visibility timeout: the job would be handed out twice."
     )
+
+
+def test_a_programming_error_is_not_retried(run_job, giphy, inbox, monkeypatch):
+    from workit import notifier
+
+    real_send_email = notifier.send_email
+    calls = []
+
+    def send_email(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            return real_send_email(*args, **kwargs)  # the server refuses it: a 451
+        raise TypeError("send_email() got an unexpected keyword argument (a bug, not an outage)")
+
+    monkeypatch.setattr(notifier, "send_email", send_email)
+    giphy.search_finds(GIF)
+    inbox.refuse(1)
+
+    job = run_job(EMAIL, THOUGHT)
+
+    assert job.retries, (
+        f"with the SMTP server refusing the first attempt (451, try again later), the job "
+        f"{describe(job)} without a single retry. {TASK_1}."
+    )
+    assert len(job.retries) == 1 and job.state == "FAILURE" and isinstance(job.error, TypeError), (
+        f"after a 451 and one retry, the retried run raised a TypeError: a programming error, "
+        f"a bug in our code, not an outage. The job retried {len(job.retries)} time(s) in all "
+        f"and {describe(job)}; expected no retry for the TypeError: FAILURE at once, with it. "
+        "Retry only the errors that may pass (smtplib.SMTPException, OSError), not every "
+        "Exception (autoretry_for=(Exception,) or `except Exception`): a bug fails the same "
+        "way every time, and retrying it only hides it for minutes."
+    )
+
+
+def test_no_smtp_wait_is_longer_than_the_visibility_timeout(app, run_job, giphy, inbox, smtp, seeded_random):
+    giphy.search_finds(GIF)
+    smtp.down()
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    assert all(job.retries for job in jobs), (
+        f"with the SMTP server unreachable, a job {describe(jobs[0])} without a single retry. "
+        f"{TASK_1}."
+    )
+    visibility = float(app.config["CELERY_VISIBILITY_TIMEOUT"])
+    longest = max(max(job.countdowns) for job in jobs)
+    assert longest < visibility, (
+        f"with SMTP down, a retry asked to wait {longest:g} s, longer than the visibility "
+        f"timeout ({visibility:g} s, CELERY_VISIBILITY_TIMEOUT): a job waiting for its "
+        "countdown is in a worker's hands, unacknowledged, so Redis hands it to a second "
+        "worker meanwhile and it runs twice. Keep every countdown (and ETA) below it: "
+        "retry_backoff_max caps the backoff."
+    )
