@@ -1,8 +1,9 @@
 """`make demo`: the lesson's story with real processes, from the form to the inbox.
 
 Starts Redis, maildump, a Giphy stand-in that answers after a delay, the synchronous app
-(solutions/01_sync) and the background app (solutions/04_enqueue) with its Celery worker;
-posts the same form to both; prints both response times, then waits for the email.
+(solutions/01_sync) and the finished background app (solutions/06_status, its database
+migrated into a temporary SQLite file) with its Celery worker; posts the same form to both;
+prints both response times, then waits for the email and reads the request's status page.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from kata.stack import (
     StackError,
     app_environment,
     maildump_service,
+    migrate_database,
     redis_service,
     web_service,
     worker_service,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKGROUND_APP = ROOT / "solutions" / "06_status"
 FORM = {"mailers[email]": "learner@example.com", "mailers[thought]": "a cat typing very fast"}
 
 
@@ -83,11 +86,12 @@ def main(giphy_delay: float) -> None:
                 giphy = stack.enter_context(GiphyStandIn(delay=giphy_delay))
                 giphy_url = giphy.api_url
                 click.echo(f"Giphy: a local stand-in that answers after {giphy_delay:.1f} s ({giphy_url})")
-            env = app_environment(redis.url, inbox, giphy_url)
+            env = {**app_environment(redis.url, inbox, giphy_url), "DATABASE_URL": f"sqlite:///{logs / 'workit.sqlite3'}"}
+            migrate_database(BACKGROUND_APP, env, logs)
             sync_web = stack.enter_context(web_service(ROOT / "solutions" / "01_sync", env, logs, "web-sync"))
-            background_web = stack.enter_context(web_service(ROOT / "solutions" / "04_enqueue", env, logs, "web-background"))
-            stack.enter_context(worker_service(ROOT / "solutions" / "04_enqueue", env, logs))
-            click.echo("Started: the sync app (step 01), the background app (step 04) and its Celery worker.\n")
+            background_web = stack.enter_context(web_service(BACKGROUND_APP, env, logs, "web-background"))
+            stack.enter_context(worker_service(BACKGROUND_APP, env, logs))
+            click.echo("Started: the sync app (step 01), the finished background app (step 06) and its Celery worker.\n")
             for web in (sync_web, background_web):  # first page load: templates, imports
                 requests.get(f"{web.url}/", timeout=10).raise_for_status()
 
@@ -105,6 +109,17 @@ def main(giphy_delay: float) -> None:
             gif = html.split('src="', 1)[1].split('"', 1)[0] if 'src="' in html else "(no GIF found)"
             click.echo(f"Both emails arrived. The background one: {newest['subject']!r} to {FORM['mailers[email]']}")
             click.echo(f"  GIF:   {gif}")
+            status_page = background_answer.headers.get("Location", "")
+            if status_page:
+                status: dict[str, object] = {}
+                for _ in range(50):  # the worker commits "sent" just after the email is handed over
+                    status = requests.get(
+                        requests.compat.urljoin(background_web.url, status_page), headers={"Accept": "application/json"}, timeout=10
+                    ).json()
+                    if status.get("done"):
+                        break
+                    time.sleep(0.1)
+                click.echo(f"  Its status page, {status_page}, says: {status.get('words', status.get('status'))}")
             click.echo(f"  Inbox: {inbox.inbox_url} (gone when the demo ends; `make run` keeps a stack up)")
         except StackError as problem:
             raise click.ClickException(f"{problem}. This is a set-up problem, not a bug in your code.") from None

@@ -2,8 +2,8 @@
 
 SQLite by default, in a file of the app's instance folder, so a learner needs no server;
 DATABASE_URL points the app at another database (PostgreSQL in CI). The web app and the worker
-are two processes writing the same SQLite file: in WAL mode a writer does not block readers,
-and a short busy timeout makes a second writer wait its turn instead of failing at once.
+are two processes writing the same SQLite file: in WAL mode a writer does not block readers
+(and Python's sqlite3 makes a second writer wait its turn, up to 5 s, instead of failing).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ migrate = Migrate()
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))  # `flask db upgrade` reads them here
 DATABASE_FILE = "workit.sqlite3"  # in the instance folder, unless DATABASE_URL says otherwise
-BUSY_TIMEOUT_MS = 5000
 
 
 def engine_url(url: str) -> str:
@@ -53,5 +52,4 @@ def default_url(app: Flask) -> str:
 def sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()

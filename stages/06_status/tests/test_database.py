@@ -66,6 +66,7 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_a_busy_database(app, database_fil
     assert on_disk == "wal", f"the database file is in journal mode {on_disk!r}; expected 'wal'."
     assert int(busy or 0) >= 1000, (
         f"the app's SQLite connections wait {busy!r} ms for a database another process is "
-        "writing; expected at least 1000 (PRAGMA busy_timeout): with 0, the web app and the "
-        "worker writing at the same moment get 'database is locked' at once."
+        "writing; expected at least 1000 (PRAGMA busy_timeout; Python's sqlite3 waits 5 s "
+        "unless told otherwise): with 0, the web app and the worker writing at the same moment "
+        "get 'database is locked' at once."
     )

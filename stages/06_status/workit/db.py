@@ -19,7 +19,6 @@ migrate = Migrate()
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))  # `flask db upgrade` reads them here
 DATABASE_FILE = "workit.sqlite3"  # in the instance folder, unless DATABASE_URL says otherwise
-BUSY_TIMEOUT_MS = 5000
 
 
 def engine_url(url: str) -> str:
