@@ -52,4 +52,7 @@ def default_url(app: Flask) -> str:
 def sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL is as safe against a crash of the app (only a power cut can lose the
+    # last commits) and spares an fsync per commit: the form's request stays fast.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
