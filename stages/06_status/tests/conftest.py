@@ -176,7 +176,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     if browser_ready() or os.environ.get("CI", "").lower() == "true":
         return
-    left_out = [item for item in items if item.path.name == "test_browser.py" and "06_status" in str(item.path)]
+    left_out = [item for item in items if item.path.name == "test_status_page_browser.py" and "06_status" in str(item.path)]
     if left_out:
         items[:] = [item for item in items if item not in left_out]
         config.hook.pytest_deselected(items=left_out)
