@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from workit.db import db
-from workit.models import FAILED, FINAL, STATUS_WORDS, MailerRequest
+from workit.models import FINAL, STATUS_WORDS, MailerRequest
 from workit.tasks import send_randomness_email
 from workit.validation import (
     FORM_EXPIRED,
@@ -50,9 +50,11 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         send_randomness_email.delay(record.id)
     except OperationalError as problem:
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not
-        # say "queued" for a job that never was. Say so, keep the form filled in, and log one
-        # line: no traceback for the user, nothing was sent.
-        record.status, record.error = FAILED, QUEUE_UNAVAILABLE
+        # say "queued" for a job that may never be: take it back. If the message did reach
+        # Redis after all (a timeout proves nothing), its worker finds no row and drops it, and
+        # the form sent again is the one email. Say so, keep the form filled in, and log one
+        # line: no traceback for the user.
+        db.session.delete(record)
         db.session.commit()
         current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", record.id, problem)
         page = render_template("index.html", error=QUEUE_UNAVAILABLE, email=email, thought=thought)

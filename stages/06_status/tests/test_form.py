@@ -112,5 +112,5 @@ def test_redis_down_leaves_no_request_saying_queued(app_config, redis_outage, th
     assert answer.status_code == 503 and statuses in ([], ["failed"]), (
         f"with Redis down, POST /mailers answered {answer.status_code} and left requests with the "
         f"statuses {statuses}; expected 503 and no request saying 'queued': its job never was, "
-        "and its page would wait forever. Mark it failed (or take it back) when .delay() fails."
+        "and its page would wait for ever. Take it back (or mark it failed) when .delay() fails."
     )
