@@ -1,6 +1,6 @@
 """The `kata` command: `python -m kata`, or `kata` once the virtual environment is active.
 
-Learners: status (the default), check, hint, diff, reset, watch.
+Learners: status (the default), check, hint, diff, reset, watch, review.
 Instructors: grade, workflow, export. Maintainers: selfcheck, giphy-standin.
 
 Every answer about the tests comes from running them (one pytest process per command);
@@ -236,7 +236,7 @@ def _check(
     elif run is None:
         run = _run(kata, [stage], f"checking {stage.name}", True, target=target, pytest_args=args)
     result = run.stage(stage.name)
-    for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures):
+    for line in check_lines(kata.root, stage, result, run, SeenHints(kata.root), all_failures, review=target == "stages"):
         _echo(line)
     if not result.done or run.problem:
         raise SystemExit(1)
@@ -580,17 +580,48 @@ def _nothing() -> Any:
     yield
 
 
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the review here (exercism's analysis.json format)")
+@solutions_option
+@click.pass_obj
+def review(kata: Kata, stage: Stage | None, json_path: Path | None, solutions: bool) -> None:
+    """What a mentor would say about your approach, beyond pass or fail.
+
+    Reads the stage's workit/ (it runs no test and changes no file) and comments on what
+    passes the tests but would hurt in production, with why and what to read. Always exits
+    0. STAGE is 01, 1, 01_sync or sync; without it, the last stage whose steps are all
+    written (before the first with a step left), else the first stage.
+    """
+    from kata.review import review_lines, review_stage, write_json
+
+    target = _target(solutions, kata)
+    if stage is None:
+        from kata.project import todo_files
+
+        stages = kata.stages
+        writing = next((i for i, s in enumerate(stages) if any(f.steps for f in todo_files(kata.root, s))), len(stages))
+        stage = stages[max(writing - 1, 0)]
+    result = review_stage(stage, target)
+    for line in review_lines(result, f"{target}/{stage.name}/{PACKAGE}"):
+        _echo(line)
+    if json_path is not None:
+        write_json(result, json_path)
+        _echo(f"Written to {json_path}.")
+
+
 # --- instructors -------------------------------------------------------------------------
 
 
-def _grading_config(kata: Kata, weights: Path | None) -> Any:
-    """The stage weights (kata/grading.toml unless given), checked against the stages on disk."""
+def _grading_config(kata: Kata, weights: Path | None, graded: list[Stage] | None = None) -> Any:
+    """The stage weights (kata/grading.toml unless given), checked against the stages on disk,
+    or, for `graded` stages, only that each of them has one."""
     from kata.grading import GradingError, check_weights, load_config, weights_path
 
     path = weights or weights_path(kata.root)
     try:
         config = load_config(path)
-        check_weights(config, kata.stages, path)
+        check_weights(config, graded if graded is not None else kata.stages, path, every_weight=graded is None)
     except GradingError as error:
         raise click.ClickException(str(error)) from None
     return config
@@ -625,8 +656,8 @@ def grade(
     from kata.grading import grade as grade_run, stage_scores, write_json
 
     target = _target(solutions, kata)
-    config = _grading_config(kata, weights)
     chosen = list(stages) or kata.stages
+    config = _grading_config(kata, weights, chosen)
     args = shlex.split(pytest_args) + (["--integration"] if integration else [])
     run = _run(kata, chosen, "grading", target=target, pytest_args=args, time_limit=time_limit)
     result = grade_run(kata.root, run, config)

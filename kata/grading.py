@@ -7,8 +7,12 @@ from a runner, with exercism's test-runner results (v3) as the model for each te
      "tests": [{"name", "status", "score", "max_score", "message", "output",
                 "test_code", "filename", "line_no", "duration"}, ...]}
 
-- A stage's points (kata/grading.toml) are split evenly over its tests, rounded to
-  hundredths so that the tests of a stage add up to exactly its points.
+- A stage's points (kata/grading.toml, whole numbers) are split evenly over its tests in
+  sixty-fourths of a point (POINT_UNIT): binary fractions, so that Classroom's reporter,
+  which adds the scores as JavaScript doubles, gets exactly the stage's points when every
+  test passes, and an exact sum for any other set of passing tests.
+- Tests marked `given` pass in the untouched skeleton: they earn nothing and are left out of
+  the result, because the reporter's table scores a runner by its share of passing tests.
 - `status` of a test: "pass"; "fail" (an assertion, an exception from the code, a skip, a
   test stopped by pytest-timeout); "error" (the test could not run: its file does not
   import, the run was stopped by the overall time limit or crashed, or the machine lacks a
@@ -39,6 +43,11 @@ else:  # pragma: no cover - Python 3.10
 
 WEIGHTS_FILE = Path("kata") / "grading.toml"
 MESSAGE_LIMIT = 2000
+# Per-test points are multiples of this: a binary fraction, so every sum of them is exact in
+# the doubles Classroom's reporter adds (hundredths are not: 136 of them summed to
+# 99.99999999999997). 1/64 keeps two tests of a stage within 0.016 points of each other.
+POINT_UNIT = 1 / 64
+MIN_TIMEOUT_MINUTES = 0.3
 
 
 class GradingError(ValueError):
@@ -49,7 +58,7 @@ class GradingError(ValueError):
 class GradingConfig:
     weights: dict[str, float]
     python: str = "3.12"
-    timeout_minutes: int = 5
+    timeout_minutes: float = 5
     integration: bool = False
 
 
@@ -68,22 +77,33 @@ def load_config(path: Path) -> GradingConfig:
     if not isinstance(weights, dict) or not weights:
         raise GradingError(f"{path} has no [weights] table (01_sync = 25, ...)")
     for stage, points in weights.items():
-        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-            raise GradingError(f"{path}: the weight of {stage} is {points!r}; it must be a positive number")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0 or points != int(points):
+            raise GradingError(
+                f"{path}: the weight of {stage} is {points!r}; it must be a whole number above 0 "
+                "(Classroom's command grader reads max-score as an integer)"
+            )
     classroom = data.get("classroom", {})
+    minutes = classroom.get("timeout_minutes", 5)
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < MIN_TIMEOUT_MINUTES:
+        raise GradingError(
+            f"{path}: timeout_minutes is {minutes!r}; it must be a number of minutes, at least {MIN_TIMEOUT_MINUTES} "
+            "(each stage's time is shared out between several bounds: kata/workflow.py)"
+        )
     return GradingConfig(
         weights={stage: float(points) for stage, points in weights.items()},
         python=str(classroom.get("python", "3.12")),
-        timeout_minutes=int(classroom.get("timeout_minutes", 5)),
+        timeout_minutes=minutes,
         integration=bool(classroom.get("integration", False)),
     )
 
 
-def check_weights(config: GradingConfig, stages: list[Stage], path: Path) -> None:
-    """Every stage on disk has a weight and every weight a stage, or a GradingError."""
+def check_weights(config: GradingConfig, stages: list[Stage], path: Path, *, every_weight: bool = True) -> None:
+    """Every stage given has a weight and (with `every_weight`) every weight a stage, or a
+    GradingError. Grading some stages needs only their weights: a stage missing from disk
+    must not stop the others from being graded."""
     on_disk = [stage.name for stage in stages]
     missing = [name for name in on_disk if name not in config.weights]
-    unknown = [name for name in config.weights if name not in on_disk]
+    unknown = [name for name in config.weights if name not in on_disk] if every_weight else []
     problems = []
     if missing:
         problems.append(f"no weight for {', '.join(missing)}")
@@ -94,12 +114,13 @@ def check_weights(config: GradingConfig, stages: list[Stage], path: Path) -> Non
 
 
 def split_points(points: float, count: int) -> list[float]:
-    """`points` over `count` tests in hundredths, summing exactly (largest remainder first)."""
+    """`points` over `count` tests in multiples of POINT_UNIT, summing exactly (the first
+    tests get the one unit left over each)."""
     if count <= 0:
         return []
-    cents = round(points * 100)
-    share, extra = divmod(cents, count)
-    return [(share + (1 if index < extra else 0)) / 100 for index in range(count)]
+    units = round(points / POINT_UNIT)
+    share, extra = divmod(units, count)
+    return [(share + (1 if index < extra else 0)) * POINT_UNIT for index in range(count)]
 
 
 # --- tests that pytest could not collect: how many were there? ---------------------------
@@ -207,11 +228,10 @@ def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
         weight = config.weights.get(result.stage, 0.0)
         if not entries:
             entries = [Graded(f"{result.stage}", "error", run.problem or "no tests were collected for this stage")]
-        # `given` tests pass on the untouched skeleton: they guard, they earn nothing.
+        # `given` tests pass on the untouched skeleton: they guard, they earn nothing, and
+        # they stay out of the result (the reporter's table would count them as passes).
         earning = [entry for entry in entries if not entry.given] or entries
-        shares = dict(zip(map(id, earning), split_points(weight, len(earning))))
-        for entry in entries:
-            points = shares.get(id(entry), 0)
+        for entry, points in zip(earning, split_points(weight, len(earning))):
             tests.append(
                 {
                     "name": entry.name,
@@ -238,6 +258,14 @@ def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
         errors = [t for t in tests if t["status"] == "error"]
         result["message"] = run.problem or f"{len(errors)} test(s) could not run: {errors[0]['message'].splitlines()[0]}"
     return result
+
+
+def error_result(name: str, points: float, message: str) -> dict[str, Any]:
+    """A result for a stage that could not be graded: no points, but its max_score, so the
+    total Classroom records still counts the stage."""
+    test = {"name": name, "status": "error", "score": 0, "max_score": _number(points), "message": message,
+            "output": "", "test_code": "", "filename": "", "line_no": 0, "duration": 0}  # fmt: skip
+    return {"version": 1, "status": "error", "max_score": _number(points), "message": message, "tests": [test]}
 
 
 def _number(value: float) -> float | int:

@@ -186,7 +186,7 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
 
 
 def check_lines(
-    root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool = False
+    root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool = False, review: bool = True
 ) -> list[str]:
     number = short_name(stage)
     lines: list[str] = [""]
@@ -194,6 +194,10 @@ def check_lines(
         lines += [bad("The tests did not run to the end: ") + run.problem, ""]
     if result.done:
         lines.append(good(f"All {result.total} tests of {stage.name} pass. Stage done!"))
+        if review:  # what passes the tests but a mentor would point out (kata/review.py)
+            from kata.review import note_lines, review_stage
+
+            lines += note_lines(review_stage(stage), number)
         stages = sorted(p.name for p in (root / "stages").iterdir() if p.is_dir() and p.name[:2].isdigit())
         later = [name for name in stages if name > stage.name]
         if later:

@@ -154,10 +154,12 @@ class _Tail:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop pytest and everything it started (its own process group)."""
+    """Stop pytest and everything it started: SIGINT to its process group first, so that
+    pytest tears its fixtures down (they stop the servers they started in sessions of
+    their own); then SIGTERM, then SIGKILL."""
     if process.poll() is not None:
         return
-    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+    for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:

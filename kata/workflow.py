@@ -12,22 +12,81 @@ Two kinds of step:
 - `--partial-credit`: a `run:` step per stage that calls `kata grade` and hands its JSON
   (the runner format) to the reporter, so each passing test earns its share.
 
+What the real actions do (command grader v1 d5b3fa6, reporter v1 d13b591), and what follows:
+- The grader runs the command with `execSync` through `/bin/sh` (dash: it forks) and, on
+  its timeout, kills only that shell. So the command `exec`s coreutils `timeout`, which
+  replaces the shell and stops the whole process group itself, before the grader would:
+  SIGINT first, so that pytest tears its fixtures down (and the servers they started in
+  sessions of their own), SIGKILL after a grace period. See `Limits`.
+- The reporter fails as a whole, recording no points for any stage, when one runner's
+  result is empty ("Unexpected end of JSON input"): a `kata grade` step always writes a
+  result (an error result if `kata grade` wrote none), and the reporter's environment falls
+  back to an error result for a step that left none (skipped, or stopped by its time limit).
+- Steps after a failed one run (`!cancelled()`): a stage that cannot be graded leaves the
+  other stages' points. A cancelled run records nothing rather than zero.
+
 In the kata's own repository (where solutions/ exists) every step is skipped: the
 skeleton is meant to fail. In a student template (`kata export`) they run.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import math
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
-from kata.grading import GradingConfig, _number
+from kata.grading import GradingConfig, _number, error_result
 from kata.layout import Stage
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "classroom.yml"
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 ONLY_IN_TEMPLATE = "hashFiles('solutions/**') == ''"
+GRADED_IF = f"${{{{ !cancelled() && {ONLY_IN_TEMPLATE} }}}}"  # `!` may not start a YAML value
 REDIS_URL = "redis://localhost:6379/0"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How a stage's time (grading.toml's timeout_minutes, T; 300 s by default) is shared
+    out, so that each bound fires before the one outside it and none leaves a process behind:
+
+    - `grade` (240 s): `kata grade --timeout`, partial credit only: stops pytest and all it
+      started (SIGINT, SIGTERM, SIGKILL to its process group) and still writes a result;
+    - `hard` (270 s): coreutils `timeout -s INT` on the whole process group, then SIGKILL
+      `kill_after` (15 s; at least 5, for pytest's teardown) later;
+    - `grader_minutes` (5): the command grader's own `timeout`, which kills only the shell;
+    - `step_minutes` (6): the step's `timeout-minutes`, the last resort.
+    """
+
+    grade: float
+    hard: float
+    kill_after: float
+    grader_minutes: float
+    step_minutes: int
+
+
+def limits(config: GradingConfig) -> Limits:
+    total = config.timeout_minutes * 60
+    kill_after = min(15.0, max(5.0, total * 0.05))
+    hard = total * 0.95 - kill_after
+    grade = hard - 2 * kill_after
+    assert grade > 0, f"timeout_minutes = {config.timeout_minutes:g} leaves no time to grade (load_config wants 0.3 at least)"
+    return Limits(round(grade, 2), round(hard, 2), round(kill_after, 2), config.timeout_minutes, math.ceil(config.timeout_minutes) + 1)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def bounded(command: str, config: GradingConfig) -> str:
+    """`command` under coreutils `timeout`: SIGINT to its process group after `hard`
+    seconds, SIGKILL `kill_after` seconds later."""
+    bound = limits(config)
+    return f"timeout -s INT -k {_seconds(bound.kill_after)} {_seconds(bound.hard)} {command}"
 
 
 def step_id(stage: Stage) -> str:
@@ -36,10 +95,38 @@ def step_id(stage: Stage) -> str:
 
 
 def stage_command(stage: Stage, config: GradingConfig) -> str:
+    """The default variant's command: pytest, `exec`ed under `timeout` (see `Limits`)."""
     env = "KATA_TARGET=stages"
     if config.integration:
         env += f" KATA_INTEGRATION=1 REDIS_URL={REDIS_URL}"
-    return f"{env} python -m pytest stages/{stage.name} -q -p no:cacheprovider"
+    return f"{env} exec {bounded(f'python -m pytest stages/{stage.name} -q -p no:cacheprovider', config)}"
+
+
+def grade_script(stage: Stage, config: GradingConfig) -> list[str]:
+    """The partial-credit step's script: `kata grade` under `timeout`, then its result, or an
+    error result when it wrote none, as the step's output `result`."""
+    ident, bound = step_id(stage), limits(config)
+    out = f"grade-{ident}.json"
+    integration = " --integration" if config.integration else ""
+    env = f"REDIS_URL={REDIS_URL} " if config.integration else ""
+    grade = f"python -m kata grade {stage.name}{integration} --timeout {_seconds(bound.grade)} --json {out}"
+    fallback = error_result(stage.name, config.weights[stage.name], f"kata grade wrote no result for {stage.name}: see the log of this step")
+    return [
+        f"rm -f {out}",
+        f"{env}{bounded(grade, config)} || true",
+        f"[ -s {out} ] || printf '%s\\n' {shlex.quote(json.dumps(fallback, separators=(',', ':')))} > {out}",
+        f'echo "result=$(base64 -w0 {out})" >> "$GITHUB_OUTPUT"',
+    ]
+
+
+def missing_result(stage: Stage, config: GradingConfig) -> str:
+    """What the reporter reads for a step that left no result: an error result, base64."""
+    result = error_result(
+        stage.name,
+        config.weights[stage.name],
+        f"the {stage.name} step left no result: it was skipped, or stopped by its time limit (see its log)",
+    )
+    return base64.b64encode(json.dumps(result, separators=(",", ":")).encode()).decode()
 
 
 def _quote(text: str) -> str:
@@ -49,15 +136,18 @@ def _quote(text: str) -> str:
 def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = False) -> str:
     ids = [step_id(stage) for stage in stages]
     package = "'.[stack]'" if config.integration else "."
+    bound = limits(config)
     lines = [
         "# Generated by `python -m kata workflow` from kata/grading.toml: edit that file and run",
         "# the command again (a test checks the two match). GitHub Classroom needs this name and",
         "# this one job. In the kata's own repository (it has solutions/) every step is skipped.",
+        "# Each stage's command stops itself (and all it started) before the grader's timeout;",
+        "# later steps and the reporter run even when a step failed: see kata/workflow.py.",
         "name: Autograding Tests",
         "'on':",
-        "- push",
-        "- repository_dispatch",
-        "- workflow_dispatch",
+        "  push:",
+        "  repository_dispatch:",
+        "  workflow_dispatch:",
         "permissions:",
         "  checks: write",
         "  actions: read",
@@ -92,17 +182,14 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
     ]
     for stage, ident in zip(stages, ids):
         points = _number(config.weights[stage.name])
-        lines += [f"    - name: {stage.name}", f"      id: {ident}", f"      if: {ONLY_IN_TEMPLATE}"]
+        lines += [
+            f"    - name: {stage.name}",
+            f"      id: {ident}",
+            f"      if: {GRADED_IF}",
+            f"      timeout-minutes: {bound.step_minutes}",
+        ]
         if partial_credit:
-            seconds = max(60, config.timeout_minutes * 60 - 30)
-            integration = " --integration" if config.integration else ""
-            env = f"REDIS_URL={REDIS_URL} " if config.integration else ""
-            lines += [
-                f"      timeout-minutes: {config.timeout_minutes}",
-                "      run: |",
-                f"        {env}python -m kata grade {stage.name}{integration} --timeout {seconds} --json grade-{ident}.json || true",
-                f'        echo "result=$(base64 -w0 grade-{ident}.json)" >> "$GITHUB_OUTPUT"',
-            ]
+            lines += ["      run: |", *[f"        {line}" for line in grade_script(stage, config)]]
         else:
             lines += [
                 f"      uses: {COMMAND_GRADER}",
@@ -110,15 +197,18 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
                 f"        test-name: {stage.name}",
                 "        setup-command: ''",
                 f"        command: {_quote(stage_command(stage, config))}",
-                f"        timeout: {config.timeout_minutes}",
+                f"        timeout: {_seconds(bound.grader_minutes)}",
                 f"        max-score: {points}",
             ]
     lines += [
         "    - name: Autograding Reporter",
-        f"      if: {ONLY_IN_TEMPLATE}",
+        f"      if: {GRADED_IF}",
         f"      uses: {REPORTER}",
         "      env:",
-        *[f'        {ident.upper()}_RESULTS: "${{{{steps.{ident}.outputs.result}}}}"' for ident in ids],
+        *[
+            f"        {ident.upper()}_RESULTS: \"${{{{ steps.{ident}.outputs.result || '{missing_result(stage, config)}' }}}}\""
+            for stage, ident in zip(stages, ids)
+        ],
         "      with:",
         f"        runners: {','.join(ids)}",
     ]

@@ -14,19 +14,64 @@ DEFAULT_URL = "redis://localhost:6379/0"
 OTHER_URL = "redis://kata-other-redis.invalid:6391/5"
 
 
+def _is_client(value: object) -> bool:
+    try:
+        return isinstance(value, redis.Redis)
+    except Exception:  # a proxy such as current_app, outside any app context
+        return False
+
+
+def _workit_modules() -> list[tuple[str, object]]:
+    return [
+        (module_name, module)
+        for module_name, module in sorted(sys.modules.items())
+        if module is not None and (module_name == "workit" or module_name.startswith("workit."))
+    ]
+
+
 def _module_clients() -> dict[str, object]:
-    """The Redis clients held in module-level variables of workit, by `module.name`."""
+    """The Redis clients held in module-level variables of workit, by `module.name`.
+
+    A client kept in a module-level dict, list or set counts too (`module.name[key]`).
+    """
     found = {}
-    for module_name, module in sorted(sys.modules.items()):
-        if module is None or not (module_name == "workit" or module_name.startswith("workit.")):
-            continue
+    for module_name, module in _workit_modules():
+        for name, value in list(vars(module).items()):
+            if name.startswith("__"):
+                continue
+            if _is_client(value):
+                found[f"{module_name}.{name}"] = value
+                continue
+            try:
+                if isinstance(value, dict):
+                    items = list(value.items())
+                elif isinstance(value, (list, tuple, set, frozenset)):
+                    items = list(enumerate(value))
+                else:
+                    continue
+            except Exception:
+                continue
+            for key, item in items:
+                if _is_client(item):
+                    found[f"{module_name}.{name}[{key!r}]"] = item
+    return found
+
+
+def _function_caches() -> list[str]:
+    """The workit functions wrapped in functools.cache / lru_cache that hold something."""
+    found = []
+    for module_name, module in _workit_modules():
         for name, value in list(vars(module).items()):
             try:
-                is_client = isinstance(value, redis.Redis)
-            except Exception:  # a proxy such as current_app, outside any app context
+                info = getattr(value, "cache_info", None)
+                home = getattr(value, "__module__", None) or ""
+                if not callable(info) or not (home == "workit" or home.startswith("workit.")):
+                    continue  # not a function cache, or one of a library (urlsplit has one)
+                size = info().currsize
+            except Exception:
                 continue
-            if is_client:
-                found[f"{module_name}.{name}"] = value
+            if size:
+                found.append(f"{module_name}.{name}")
     return found
 
 
@@ -76,6 +121,13 @@ def test_the_client_belongs_to_the_app_not_to_a_module(app_config, fake_redis, r
         "get_redis is wrapped in functools.cache (or lru_cache): the cache is one per "
         "process, so every app gets the client of the first one, whatever its REDIS_URL. "
         "Keep the client on the app, in current_app.extensions."
+    )
+    cached = _function_caches()
+    assert not cached, (
+        f"after one get_redis() call, a function cache holds something: {', '.join(cached)} "
+        "(functools.cache or lru_cache). A function cache is one per process, not one per "
+        "app: every app with the same arguments gets the client made for the first one, and "
+        "it outlives the app. Keep the client on the app, in current_app.extensions."
     )
     assert fake_redis.urls == [redis_url] and isinstance(client, redis.Redis), (
         f"get_redis() made {_made(fake_redis)} and returned {client!r}; expected one "
@@ -168,6 +220,27 @@ def test_each_app_gets_its_own_client(app_config, fake_redis, redis_url):
     assert client is client_again and client is not other_client, (
         "each app should keep its own client: the first app got a different object the "
         "second time, or both apps got the same one."
+    )
+
+
+def test_two_apps_with_the_same_config_get_two_clients(app_config, fake_redis, redis_url):
+    app = create_app(app_config)
+    twin = create_app(app_config)
+
+    with app.app_context():
+        client = get_redis()
+    with twin.app_context():
+        twin_client = get_redis()
+
+    kept = _module_clients()
+    where = f" It is kept outside the apps: {_shared(kept)}." if kept else ""
+    assert client is not twin_client and fake_redis.urls == [redis_url, redis_url], (
+        f"two apps made by create_app with the same config got "
+        f"{'the same client' if client is twin_client else 'different clients'}, and "
+        f"get_redis() made {_made(fake_redis)}; expected one client per app, two for "
+        f"[{redis_url!r}, {redis_url!r}]. A client kept by URL, in a module-level variable "
+        "or a function cache, is shared by every app with that URL and outlives them: keep "
+        f"it on the app, in current_app.extensions.{where}"
     )
 
 

@@ -7,6 +7,7 @@ import redis
 
 from workit import create_app
 from workit.health import RedisUnavailable, check_redis
+from workit.redis_client import get_redis
 
 PASSWORD = "kata-secret-password"
 CALM_TYPES = ("application/json", "text/plain")
@@ -21,6 +22,12 @@ def _get_health(client):
             f"GET /health let {type(error).__name__}: {error} escape: a real server answers "
             "that with a 500 and a traceback in the log. Catch redis.RedisError (through "
             "check_redis()) and answer 503 with an explanation."
+        )
+    except RedisUnavailable as problem:
+        pytest.fail(
+            f"GET /health let RedisUnavailable({str(problem)!r}) escape the view: a real "
+            "server answers that with a 500 and a traceback in the log, not 503. Catch "
+            "RedisUnavailable in health() and answer 503 with its message."
         )
 
 
@@ -70,6 +77,13 @@ def test_check_redis_answers_pong_when_redis_answers(app, fake_redis, redis_url)
         f"check_redis() made clients for {fake_redis.urls!r}; expected it to ask the app's "
         f"own client, get_redis(), for [{redis_url!r}]."
     )
+    with app.app_context():
+        get_redis()
+    assert fake_redis.urls == [redis_url], (
+        f"check_redis() then get_redis() made clients for {fake_redis.urls!r}; expected one, "
+        f"for [{redis_url!r}]: check_redis() made a client of its own instead of asking the "
+        "app's own client, get_redis(), the one every part of the app shares."
+    )
 
 
 @pytest.mark.parametrize("how", DOWN)
@@ -95,6 +109,63 @@ def test_check_redis_raises_redis_unavailable_when_redis_is_down(
         f"when {WHAT[how]}, check_redis() raised RedisUnavailable({message!r}); expected a "
         f"message that names the Redis it tried, {redis_url!r} (the app's REDIS_URL), and "
         "what to do about it: mention `redis-server`, the command that starts Redis."
+    )
+
+
+class _Bug(Exception):
+    """Not a Redis error: what a typo or a wrong argument in the code raises."""
+
+
+def test_check_redis_lets_a_bug_through_and_catches_only_redis_errors(app, fake_redis, monkeypatch):
+    def broken(self, *args, **options):
+        raise _Bug("a bug in the code, not Redis being down")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", broken)
+
+    outcome = _check_anything(app)
+
+    assert not isinstance(outcome, RedisUnavailable), (
+        f"when the code itself fails ({_Bug.__name__}: a bug in the code, not Redis being "
+        f"down), check_redis() raised RedisUnavailable({str(outcome)!r}): it catches more "
+        "than redis-py's errors (an except Exception, or a bare except), so every bug is "
+        "reported as 'Redis is down' and sends whoever reads it to restart a Redis that is "
+        "fine. Catch redis.RedisError, the family of all of redis-py's errors, and let the "
+        "rest through."
+    )
+    assert isinstance(outcome, _Bug), (
+        f"when the code itself fails with {_Bug.__name__}, check_redis() gave {outcome!r}; "
+        "expected that error to come through unchanged: only redis-py's errors "
+        "(redis.RedisError) mean Redis is not there."
+    )
+
+
+def _check_anything(app) -> object:
+    """check_redis() in an app context: its answer, or any exception it raised but a
+    NotImplementedError (an unwritten step fails as itself)."""
+    with app.app_context():
+        try:
+            return check_redis()
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            return error
+
+
+def test_check_redis_keeps_the_redis_error_as_its_cause(app, fake_redis):
+    fake_redis.go_down()
+
+    outcome = _check(app)
+
+    if not isinstance(outcome, RedisUnavailable):
+        pytest.fail(f"with Redis down, check_redis() gave {outcome!r}; expected RedisUnavailable.")
+    cause = outcome.__cause__
+    if cause is None and not outcome.__suppress_context__:
+        cause = outcome.__context__
+    assert isinstance(cause, redis.RedisError), (
+        f"with Redis down, check_redis() raised RedisUnavailable({str(outcome)!r}) with "
+        f"{'no cause' if cause is None else f'the cause {cause!r}'}; expected the redis-py "
+        "error it came from as its cause, so a log shows the whole story: raise it inside "
+        "the except, `raise RedisUnavailable(...) from error` (not `from None`)."
     )
 
 
@@ -130,6 +201,11 @@ def test_health_says_pong_when_redis_answers(client, fake_redis, redis_url):
     assert fake_redis.urls == [redis_url], (
         f"two GET /health made clients for {fake_redis.urls!r}; expected one client, for "
         f"[{redis_url!r}]: ask the app's client, get_redis(), which is made once."
+    )
+    assert response.is_json, (
+        f"GET /health with Redis up answered {response.mimetype} {response.text!r}; expected "
+        "a JSON body that holds PONG, such as {\"redis\": \"PONG\"}, which a monitor can "
+        "read: return a dict (Flask turns it into JSON), not a string (that becomes HTML)."
     )
 
 
@@ -196,6 +272,24 @@ def test_health_never_shows_the_redis_password(app_config, fake_redis):
     )
 
 
+def test_health_says_503_only_when_redis_is_down_not_for_a_bug(client, fake_redis, monkeypatch):
+    def broken(self, *args, **options):
+        raise _Bug("a bug in the code, not Redis being down")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", broken)
+
+    try:
+        response = _get_health(client)
+    except _Bug:
+        return  # the bug comes through: Flask answers it with a 500 and logs the traceback
+    assert response.status_code != 503, (
+        f"when the code itself fails ({_Bug.__name__}: a bug in the code, not Redis being "
+        f"down), GET /health answered 503 {response.text!r}: the view (or check_redis) "
+        "catches more than RedisUnavailable, an except Exception, so a monitor reports "
+        "every bug as 'Redis is down'. Catch only RedisUnavailable in the view."
+    )
+
+
 def test_health_recovers_when_redis_comes_back(client, fake_redis):
     fake_redis.go_down()
     while_down = _get_health(client)
@@ -207,6 +301,20 @@ def test_health_recovers_when_redis_comes_back(client, fake_redis):
         f"GET /health answered {while_down.status_code} while Redis was down, then "
         f"{after.status_code} once it was back; expected 503, then 200. Ask Redis on every "
         "request; do not remember an old answer (redis-py reconnects by itself)."
+    )
+
+
+def test_health_notices_when_redis_goes_away(client, fake_redis):
+    while_up = _get_health(client)
+    fake_redis.go_down()
+
+    after = _get_health(client)
+
+    assert (while_up.status_code, after.status_code) == (200, 503), (
+        f"GET /health answered {while_up.status_code} while Redis was up, then "
+        f"{after.status_code} {after.text!r} once it was down; expected 200, then 503. Ask "
+        "Redis on every request; do not remember that it answered once (in check_redis, the "
+        "view or the app): a monitor must see Redis go away."
     )
 
 
@@ -234,6 +342,12 @@ def test_redis_ping_prints_pong(app, fake_redis):
         f"`flask redis-ping` with Redis up exited {result.exit_code} and printed "
         f"{result.output!r}; expected PONG and exit code 0, like `redis-cli ping`."
         f"{_escaped(result)}"
+    )
+    assert "PONG" in result.stdout, (
+        f"`flask redis-ping` with Redis up wrote {result.stdout!r} to standard output and "
+        f"{result.stderr!r} to standard error; expected PONG on standard output, like "
+        "`redis-cli ping`: standard error is for errors, and `flask redis-ping | grep PONG` "
+        "reads only standard output."
     )
 
 

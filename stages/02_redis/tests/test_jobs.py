@@ -95,6 +95,12 @@ def test_enqueue_adds_one_item_to_the_workit_jobs_list(redis_client, peek):
         f"one enqueue(...) left {peek.llen(KEY)} items in {KEY!r}; expected 1: the whole "
         "job is one message (one LPUSH), not one item per argument."
     )
+    ttl = peek.ttl(KEY)
+    assert ttl == -1, (
+        f"after enqueue(...) the list {KEY!r} expires in {ttl} s; expected no expiry (TTL "
+        "-1): a job waits until a worker takes it, however long that is. An EXPIRE on the "
+        "queue throws away every job in it, all at once, when no worker came in time."
+    )
 
 
 def test_the_message_is_json_with_the_job_name_and_its_arguments(redis_client, peek):

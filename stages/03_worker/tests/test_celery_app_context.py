@@ -47,7 +47,19 @@ def pop_every_app_context() -> None:
 def run_probe(celery: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Call the probe as a worker calls a task: no request, no app context around it."""
     assert not has_app_context(), "this test must start outside any app context"
-    result = probe_of(celery)(*args, **kwargs)
+    try:
+        result = probe_of(celery)(*args, **kwargs)
+    except RuntimeError as error:
+        if "application context" not in str(error):
+            raise
+        pop_every_app_context()
+        raise AssertionError(
+            f"a task of the Celery app create_app made, called outside any app context as a "
+            f"worker calls it, raised RuntimeError: {error.args[0].splitlines()[0]} Your task "
+            "class needs an app context to push one: current_app exists only inside an app "
+            "context, and a worker has none. Push the app context of the Flask app given to "
+            "celery_init_app, the `app` it was called with."
+        ) from error
     left = current_app.name if has_app_context() else None
     pop_every_app_context()
     assert left is None, (
@@ -143,4 +155,30 @@ def test_a_task_s_error_comes_out_and_leaves_no_app_context(app, celery_of):
     assert not left, (
         f"after a task raised {raised.type.__name__}, an app context was still pushed. Pop it "
         "even when the task body raises (a `with` block does that)."
+    )
+
+
+def test_a_task_called_inside_another_app_s_context_runs_in_its_own(app_config, celery_of):
+    other = create_app({**app_config, "REDIS_URL": FIRST_URL})
+    app = create_app({**app_config, "REDIS_URL": SECOND_URL})
+    probe = probe_of(celery_of(app))
+
+    with other.app_context():
+        result = probe()
+        around = current_app._get_current_object() if has_app_context() else None
+    pop_every_app_context()
+
+    assert isinstance(result, dict), (
+        f"the probe task returned {result!r}, not what its body returned: a task gives back "
+        "whatever its body returns. Does your task class run the body and return its result?"
+    )
+    assert result["app"] is app, (
+        f"a task of the Celery app bound to {app!r}, called while the app context of another "
+        f"Flask app, {other!r}, was pushed, ran in {result['app']!r}'s context: it would read "
+        "the settings of another Flask app. Push the context of the app given to "
+        "celery_init_app for every task, whether or not some app context is already pushed."
+    )
+    assert around is other, (
+        f"the task was called inside the app context of {other!r}; after it, the app context "
+        f"was {around!r}. Pop only the context your task class pushed (a `with` block does that)."
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import smtplib
 import socket
+import sys
 import threading
 
 import pytest
@@ -88,6 +90,46 @@ def test_send_randomness_email_is_a_shared_task_of_the_app(app, celery_of):
     )
 
 
+# Importing workit.tasks afresh makes Celery warn that the test apps already know the task.
+@pytest.mark.filterwarnings("ignore:Task name .* is already registered")
+def test_workit_tasks_neither_makes_nor_imports_a_celery_app(app, celery_of, monkeypatch):
+    import workit
+    from celery import _state
+
+    assert hasattr(send_randomness_email, "delay"), (
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
+        "it with @shared_task (from celery) to make it a Celery task."
+    )
+    before = set(_state._get_active_apps())
+    finalizers = set(_state._on_app_finalizers)
+    for name in ("workit.tasks", "workit.worker"):
+        monkeypatch.delattr(workit, name.rpartition(".")[2], raising=False)
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    try:
+        importlib.import_module("workit.tasks")
+        made = [a for a in _state._get_active_apps() if a not in before]
+        imported_worker = "workit.worker" in sys.modules
+    finally:
+        sys.modules.pop("workit.tasks", None)
+        sys.modules.pop("workit.worker", None)
+        _state._on_app_finalizers.clear()
+        _state._on_app_finalizers.update(finalizers)
+        celery_of(app).set_default()
+
+    assert not imported_worker, (
+        "importing workit.tasks imported workit.worker, and with it a Flask app and a Celery app "
+        "made from the environment. The task must belong to whichever Celery app the latest "
+        "create_app made: workit/tasks.py neither makes nor imports a Celery app (from step 04 "
+        "the views import workit.tasks inside create_app, and the import goes round in a "
+        "circle). Use @shared_task alone."
+    )
+    assert not made, (
+        f"importing workit.tasks made the Celery app(s) {made!r}. workit/tasks.py neither makes "
+        "nor imports a Celery app: such an app never saw the Flask config. @shared_task ties "
+        "the task to whichever Celery app the latest create_app made."
+    )
+
+
 def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
     task = registered(celery_of(app))
 
@@ -98,15 +140,53 @@ def test_the_task_takes_just_the_email_and_the_thought(app, celery_of):
         "so a task takes small, plain values: two strings, not a request, a dict of form data "
         "or an object."
     )
+    kinds = {name: p.kind for name, p in inspect.signature(task.run).parameters.items()}
+    keyword_only = [name for name, kind in kinds.items() if kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    assert not keyword_only, (
+        f"the task's parameters {keyword_only!r} cannot be given by position, and "
+        f".delay({EMAIL!r}, {THOUGHT!r}) passes them by position: Celery refuses the call with "
+        "a TypeError. Make them plain parameters: def send_randomness_email(email, thought)."
+    )
 
 
-def test_calling_the_task_outside_an_app_context_sends_the_email(app, celery_of, giphy, inbox):
+def test_calling_the_task_outside_an_app_context_sends_the_email(
+    app, celery_of, giphy, inbox, broker, monkeypatch
+):
     giphy.search_finds(GIF)
     celery_of(app)
+    senders = []
+    connect = smtplib.SMTP.connect
 
+    def recording_connect(self, *args, **kwargs):
+        senders.append(threading.current_thread())
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", recording_connect)
+
+    before = set(threading.enumerate())
     send_outside_any_app_context()
 
+    if not inbox.deliveries:  # the test fails: first see whether a thread of its own sends it
+        for thread in set(threading.enumerate()) - before:
+            thread.join(2)
+    caller = threading.current_thread()
+    elsewhere = [thread.name for thread in senders if thread is not caller]
+    assert not elsewhere, (
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) connected to the mail server from "
+        f"another thread, {elsewhere!r}: it handed the sending to a thread and returned before "
+        "the email was sent. Celery then records the job as done even when sending fails, and "
+        "a worker that stops loses it. Send the email in the task itself."
+    )
     deliveries = inbox.deliveries
+    waiting = [message.task for message in broker.queued()] if not deliveries else []
+    assert not waiting, (
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called directly, sent nothing and "
+        f"queued {waiting!r} instead. The task should do the work itself: send the email with "
+        "notifier.send_randomness_email(email, thought). A task that queues another task and "
+        "waits for it with .get() blocks a worker on a job it may have to run itself (Celery "
+        "refuses .get() inside a task), and with task_ignore_result .get() returns None at "
+        "once, before anything is sent."
+    )
     assert [d.rcpt_tos for d in deliveries] == [(EMAIL,)], (
         f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) delivered {len(deliveries)} emails, "
         f"to {[d.rcpt_tos for d in deliveries]!r}; expected exactly one, to {EMAIL!r}, "
@@ -141,6 +221,52 @@ def test_the_task_sends_step_01s_randomness_email(app, celery_of, giphy, inbox):
     assert searched == [THOUGHT], (
         f"the task asked Giphy to search for {searched!r}; expected [{THOUGHT!r}], one search "
         "for the thought."
+    )
+
+
+def test_when_giphy_gives_no_gif_the_task_does_not_pass_for_sent(app, celery_of, giphy, inbox):
+    giphy.search_fails(500)
+    giphy.random_fails(500)
+    celery_of(app)
+
+    try:
+        send_outside_any_app_context()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception:  # noqa: BLE001 - the error comes out: Celery records a failed task
+        return
+    assert inbox.deliveries, (
+        f"with Giphy giving no GIF at all (search and random both answered 500), "
+        f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) returned normally and sent no email. "
+        "A task that catches the error (GiphyError, from step 01's giphy.py) and returns looks "
+        "like a success to Celery: the worker reports `succeeded` and the email is lost "
+        "without a trace. Do not catch it in the task: let it out, so the job is recorded as "
+        "failed (step 05 sends the email without a GIF instead)."
+    )
+
+
+def test_the_task_raises_when_the_mail_server_refuses_the_email(app, celery_of, giphy, inbox):
+    giphy.search_finds(GIF)
+    celery_of(app)
+    inbox.refuse(1)  # "451 try again later", once
+
+    try:
+        send_outside_any_app_context()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as error:  # noqa: BLE001 - looked at below
+        assert _from_the_smtp_failure(error), (
+            f"with the mail server refusing the email (451 try again later), "
+            f"send_randomness_email({EMAIL!r}, {THOUGHT!r}) raised {type(error).__name__}: "
+            f"{error}; expected smtplib's error (an SMTPException), or one raised `from` it."
+        )
+        return
+    assert inbox.deliveries, (
+        f"with the mail server refusing the email (451 try again later, an "
+        f"smtplib.SMTPException), send_randomness_email({EMAIL!r}, {THOUGHT!r}) returned "
+        "normally and no email arrived. A task that catches the error and returns looks like a "
+        "success to Celery: the worker reports `succeeded` and the email is lost without a "
+        "trace. Do not catch SMTP errors in the task: let them out."
     )
 
 

@@ -115,7 +115,15 @@ def test_the_worker_s_broker_is_redis_url_from_the_environment(new_process):
 def test_a_new_worker_process_knows_the_task(new_process):
     celery = load_worker_app()
 
-    celery.loader.import_default_modules()  # what a starting worker does: it imports `include`
+    try:
+        celery.loader.import_default_modules()  # what a starting worker does: it imports `include`
+    except ImportError as error:
+        raise AssertionError(
+            f"a freshly started `celery -A workit.worker worker` could not import the modules "
+            f"its Celery app names in include: {type(error).__name__}: {error}. include lists "
+            f"modules by their import path, as `import` would name them: 'workit.tasks', not a "
+            "file name or a path."
+        ) from error
     ours = sorted(name for name in celery.tasks if not name.startswith("celery."))
     assert NAME in ours, (
         f"a freshly started `celery -A workit.worker worker` knows the tasks {ours!r}; "

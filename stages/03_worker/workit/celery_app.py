@@ -13,8 +13,7 @@ from flask import Flask
 def celery_init_app(app: Flask) -> Celery:
     """Make a new Celery app for `app`, keep it in `app.extensions`, and return it.
 
-    README, task 1 (the app and its settings), task 2 (the app context of every task) and
-    task 4 (what a new worker imports).
+    README, task 1 (the app and its settings) and task 2 (the app context of every task).
     """
     raise NotImplementedError(
         "Step 03_worker, task 1: write celery_init_app(app) in workit/celery_app.py, and call it "

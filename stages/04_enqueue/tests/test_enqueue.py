@@ -11,7 +11,7 @@ EMAIL = "tobias@example.com"
 THOUGHT = "I just blue myself"
 GIF = "https://media.giphy.com/media/kataBlueMyself/200.gif"
 FORM = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
-DELAY = "send_randomness_email.delay(email, thought)"
+DELAY = ".delay(...)"
 
 
 def queued(broker) -> list[tuple[str, list, dict]]:
@@ -33,13 +33,13 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
     if not jobs and sent:
         why = (
             f"The request sent {sent} email(s) itself instead: the task ran right here. Calling "
-            "the task, send_randomness_email(email, thought), or .apply(...) runs it in the "
-            f"request, like a plain function; {DELAY} queues it for the worker."
+            "the task like a function, or its .apply(...), runs it in the request; its "
+            f"{DELAY} queues it for the worker."
         )
     elif not jobs:
         why = (
-            f"Nothing was sent either. Queue the job with {DELAY}, on the default queue: the "
-            "worker listens to `celery`."
+            "Nothing was sent either. Queue the job with the task's .delay(...), on the default "
+            "queue: the worker listens to `celery`."
         )
     else:
         why = (
@@ -53,10 +53,10 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
     return jobs[0]
 
 
-def test_posting_the_form_redirects_to_the_sent_page(submit, giphy, inbox, broker):
+def test_posting_the_form_redirects_to_the_sent_page(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    response = submit(FORM)
+    response = submit_good(FORM)
 
     where = urlsplit(response.location or "").path
     assert response.status_code in (302, 303) and where == "/sent", (
@@ -66,10 +66,10 @@ def test_posting_the_form_redirects_to_the_sent_page(submit, giphy, inbox, broke
     )
 
 
-def test_the_sent_page_says_who_the_email_is_for(submit, giphy, inbox, broker):
+def test_the_sent_page_says_who_the_email_is_for(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    response = submit(FORM, follow_redirects=True)
+    response = submit_good(FORM, follow_redirects=True)
 
     expected = f"You did it! Email sent to {EMAIL}"
     assert response.request.path == "/sent" and expected in response.text, (
@@ -79,10 +79,10 @@ def test_the_sent_page_says_who_the_email_is_for(submit, giphy, inbox, broker):
     )
 
 
-def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox, broker):
+def test_the_request_neither_asks_giphy_nor_sends_the_email(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     searches, sent, jobs = len(giphy.calls), len(inbox.deliveries), queued(broker)
     if jobs:
@@ -92,8 +92,8 @@ def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox
         )
     else:
         shortcut = (
-            "Calling the task, send_randomness_email(email, thought), or .apply(...) runs it "
-            f"right here, like a plain function. {DELAY} only queues it."
+            "Calling the task like a function, or its .apply(...), runs it right here. Its "
+            f"{DELAY} only queues it."
         )
     assert (searches, sent) == (0, 0), (
         f"before POST /mailers answered, the app asked Giphy {searches} time(s) and sent {sent} "
@@ -102,18 +102,18 @@ def test_the_request_neither_asks_giphy_nor_sends_the_email(submit, giphy, inbox
     )
 
 
-def test_the_request_queues_exactly_one_job(submit, giphy, inbox, broker):
+def test_the_request_queues_exactly_one_job(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     only_job(broker, inbox)
 
 
-def test_the_job_is_the_email_task(submit, giphy, inbox, broker):
+def test_the_job_is_the_email_task(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     task, _, _ = only_job(broker, inbox)
     assert task == NAME, (
@@ -123,18 +123,18 @@ def test_the_job_is_the_email_task(submit, giphy, inbox, broker):
     )
 
 
-def test_the_job_carries_the_email_then_the_thought(submit, giphy, inbox, broker):
+def test_the_job_carries_the_email_then_the_thought(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 
-    submit(FORM)
+    submit_good(FORM)
 
     _, args, kwargs = only_job(broker, inbox)
     if args == [THOUGHT, EMAIL]:
         why = "the two are swapped: the email address comes first, as in the task's signature."
     elif kwargs:
         why = (
-            f"pass the two strings positionally, {DELAY}, in the order of the task's parameters, "
-            "and nothing else."
+            "pass the two strings positionally, in the order of the task's parameters, and "
+            "nothing else."
         )
     elif len(args) != 2 or not all(isinstance(arg, str) for arg in args):
         why = (
@@ -153,10 +153,10 @@ def test_the_job_carries_the_email_then_the_thought(submit, giphy, inbox, broker
 
 
 def test_a_worker_takes_the_job_and_sends_the_email(
-    app, submit, celery_of, giphy, inbox, broker, run_worker
+    app, submit_good, celery_of, giphy, inbox, broker, run_worker
 ):
     giphy.search_finds(GIF)  # before the worker starts; the fake Giphy answers its thread too
-    submit(FORM)
+    submit_good(FORM)
     only_job(broker, inbox)
     assert inbox.deliveries == [], (
         f"POST /mailers sent {len(inbox.deliveries)} email(s) itself; expected none before a "

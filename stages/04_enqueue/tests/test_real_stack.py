@@ -26,7 +26,7 @@ def test_the_request_answers_at_once_and_the_worker_delivers(
     except requests.Timeout:
         raise AssertionError(
             "POST /mailers did not answer within 10 s while Giphy was held back: the request "
-            "still waits for the GIF. Enqueue with send_randomness_email.delay(email, thought)."
+            "still waits for the GIF: queue the job with the task's .delay(...) instead."
         ) from None
     assert answer.status_code in (302, 303) and answer.headers["Location"].endswith("/sent"), (
         f"POST /mailers over HTTP answered {answer.status_code}; expected a redirect to /sent. "

@@ -1,5 +1,8 @@
 """The request side over real HTTP (`--integration`): `flask run` with CSRF protection on, as
 in production, and `flask run` with its Redis gone.
+
+Both check the reference app's hardening (CSRFProtect, the 503 page), not the step: they are
+marked `reference` and run with `--solutions` only, like those of test_security.py.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import requests
 
 from kata.stack import Maildump, free_port, web_service
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 FORM = {"mailers[email]": "ann@example.com", "mailers[thought]": "her?"}
 QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing was sent."

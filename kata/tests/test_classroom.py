@@ -1,0 +1,275 @@
+"""The Classroom workflow, both variants, run as GitHub would with the real actions' rules
+(kata/tests/classroom_actions.py): what a student sees and what Classroom records.
+
+The four cases of issue 13, each for the command grader (default) and `--partial-credit`:
+an untouched template scores 0 in the notice and in the table; a solved one exactly 100; a
+stage that cannot be graded leaves the other stages' points; a hanging stage leaves no
+process behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kata.cli import main
+from kata.grading import load_config, split_points, weights_path
+from kata.layout import all_stages
+from kata.tests.classroom_actions import Job, js_string, js_to_fixed, leftover, reporter, reporter_env, run_job
+from kata.workflow import WORKFLOW_PATH, limits, render
+
+ROOT = Path(__file__).resolve().parents[2]
+VARIANTS = [pytest.param(False, id="command-grader"), pytest.param(True, id="partial-credit")]
+JOB_TIMEOUT = 300  # a job runs pytest once per stage: more than the 20 s one test gets, on a busy machine
+
+needs_posix_tools = pytest.mark.skipif(
+    sys.platform != "linux" or not (shutil.which("timeout") and shutil.which("bash") and Path("/bin/sh").exists()),
+    reason="the Classroom job runs on Linux: /bin/sh, bash and coreutils timeout",
+)
+
+PYTEST_INI = "[pytest]\naddopts = --import-mode=importlib\ntimeout = 20\nmarkers =\n    given: g\n    integration: i\n"
+UNTOUCHED = 'def double(n):\n    raise NotImplementedError("Step: write double()")\n'
+SOLVED = "def double(n):\n    return 2 * n\n"
+STAGE_TESTS = '''
+import pytest
+from workit import double
+
+
+@pytest.mark.given
+def test_double_exists():
+    assert callable(double)
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_double(n):
+    assert double(n) == 2 * n
+'''
+HANGING_TESTS = '''
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from workit import double
+
+PIDS = Path(__file__).parent / "pids.txt"
+SLEEP = [sys.executable, "-c", "import time; time.sleep(3600)"]
+
+
+@pytest.fixture
+def server():
+    """Like the integration tier's servers: in a session of its own, stopped on teardown."""
+    process = subprocess.Popen(SLEEP, start_new_session=True)
+    yield process
+    os.killpg(process.pid, 9)
+    process.wait()
+
+
+def test_double():
+    assert double(2) == 4
+
+
+def test_hangs(server):
+    child = subprocess.Popen(SLEEP)
+    PIDS.write_text(f"{os.getpid()} {child.pid} {server.pid}\\n")
+    time.sleep(3600)
+'''
+# 3, 3 and 7 tests: points in hundredths added up to 99.99999999999996 for these.
+STAGES = {"01_one": (30, 3), "02_two": (45, 3), "03_three": (25, 7)}
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def template(root: Path, code: str, partial_credit: bool, classroom: str = "") -> Path:
+    """A student template in miniature: stages, kata/grading.toml, the generated workflow."""
+    write(root / "conftest.py", 'pytest_plugins = ["kata.plugin"]\n')
+    write(root / "pytest.ini", PYTEST_INI)
+    for name, (_, count) in STAGES.items():
+        write(root / "stages" / name / "workit" / "__init__.py", code)
+        write(root / "stages" / name / "tests" / "test_it.py", STAGE_TESTS.format(count=count))
+    weights = "".join(f"{name} = {points}\n" for name, (points, _) in STAGES.items())
+    write(root / "kata" / "grading.toml", f"[weights]\n{weights}\n[classroom]\n{classroom}")
+    args = ["--root", str(root), "workflow"] + (["--partial-credit"] if partial_credit else [])
+    written = CliRunner().invoke(main, args)
+    assert written.exit_code == 0, written.output
+    return root / WORKFLOW_PATH
+
+
+def job(root: Path, workflow: Path, tmp_path: Path) -> Job:
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return run_job(workflow, root, path, logs)
+
+
+def table_lines(job: Job) -> list[str]:
+    assert job.report is not None, "the reporter did not run"
+    return job.report.lines
+
+
+# --- points: what the reporter adds ------------------------------------------------------
+
+
+def full_marks(counts: dict[str, int], weights: dict[str, float], split) -> str:
+    """The notice for a run where every test passes, `split` giving the per-test points."""
+    env, runners = {}, []
+    for index, (stage, count) in enumerate(counts.items(), start=1):
+        shares = split(weights[stage], count)
+        result = {"version": 1, "status": "pass", "max_score": weights[stage],
+                  "tests": [{"name": f"t{n}", "status": "pass", "score": s} for n, s in enumerate(shares)]}  # fmt: skip
+        runners.append(f"stage{index:02d}")
+        env[f"STAGE{index:02d}_RESULTS"] = base64.b64encode(json.dumps(result).encode()).decode()
+    report = reporter(",".join(runners), env)
+    assert report.notice is not None
+    return report.notice
+
+
+def hundredths(points: float, count: int) -> list[float]:
+    """How points were split before: hundredths, which doubles cannot add exactly."""
+    share, extra = divmod(round(points * 100), count)
+    return [(share + (1 if index < extra else 0)) / 100 for index in range(count)]
+
+
+def test_the_reporter_records_exactly_the_full_points_for_a_solved_kata() -> None:
+    weights = load_config(weights_path(ROOT)).weights
+    # the earning tests per stage in a solved run on the day of issue 13
+    counts = dict(zip(weights, (27, 22, 17, 30, 24)))
+    assert full_marks(counts, weights, hundredths) == "Points 99.99999999999997/100"  # what the real reporter recorded
+    assert full_marks(counts, weights, split_points) == "Points 100/100"
+    for count in range(1, 201):
+        for points in range(1, 101):
+            shares = split_points(points, count)
+            assert all((share * 64).is_integer() for share in shares), (points, count)  # every partial sum exact too
+            total = 0.0
+            for share in shares:
+                total += share
+            assert total == points and max(shares) - min(shares) <= 1 / 64, (points, count)
+
+
+def test_the_js_number_formats_are_javascripts() -> None:
+    assert [js_string(x) for x in (0.0, 100.0, 52.5, 0.1 + 0.2, 1e-7)] == ["0", "100", "52.5", "0.30000000000000004", "0.0000001"]
+    assert [js_to_fixed(x, 2) for x in (0.125, 2.675, 1 / 3, 20.0)] == ["0.13", "2.67", "0.33", "20.00"]
+
+
+# --- the four cases, both variants -------------------------------------------------------
+
+
+@needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
+@pytest.mark.parametrize("partial_credit", VARIANTS)
+def test_an_untouched_template_scores_zero_in_the_notice_and_in_the_table(tmp_path: Path, partial_credit: bool) -> None:
+    root = tmp_path / "template"
+    result = job(root, template(root, UNTOUCHED, partial_credit), tmp_path)
+    assert result.report is not None and result.report.notice == "Points 0/100", result.report
+    assert result.report.table_total == "0", result.report.table  # `given` tests pass, and must not count
+    assert table_lines(result) == ["Total points for stage01: 0.00/30", "Total points for stage02: 0.00/45", "Total points for stage03: 0.00/25"]
+    assert result.report.failed == "Some tests failed."
+
+
+@needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
+@pytest.mark.parametrize("partial_credit", VARIANTS)
+def test_a_solved_template_scores_exactly_100(tmp_path: Path, partial_credit: bool) -> None:
+    root = tmp_path / "template"
+    result = job(root, template(root, SOLVED, partial_credit), tmp_path)
+    assert result.report is not None and result.report.notice == "Points 100/100", result.report
+    assert result.report.table_total == "100"
+    assert table_lines(result) == ["Total points for stage01: 30.00/30", "Total points for stage02: 45.00/45", "Total points for stage03: 25.00/25"]
+    assert result.report.failed is None and all(step.conclusion == "success" for step in result.steps)
+
+
+@needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
+@pytest.mark.parametrize("partial_credit", VARIANTS)
+def test_a_stage_that_cannot_be_graded_and_a_hanging_one_leave_the_other_points_and_no_process(
+    tmp_path: Path, partial_credit: bool
+) -> None:
+    # Stage 02 hangs (and has started a process in its own session, as the integration tier
+    # does, and a plain child); stage 03 is gone. The hang is stopped by `timeout` after
+    # 17.8 s (0.4 minutes a stage), or with partial credit by `kata grade` after 13.5 s (0.5
+    # minutes): see kata.workflow.limits.
+    root = tmp_path / "template"
+    workflow = template(root, SOLVED, partial_credit, classroom=f"timeout_minutes = {0.5 if partial_credit else 0.4}\n")
+    write(root / "stages" / "02_two" / "tests" / "test_it.py", HANGING_TESTS)
+    shutil.rmtree(root / "stages" / "03_three")
+    result = job(root, workflow, tmp_path)
+
+    pids_file = root / "stages" / "02_two" / "tests" / "pids.txt"
+    assert pids_file.exists(), f"the hanging test never started within {limits(load_config(root / 'kata' / 'grading.toml')).hard} s"
+    pids = [int(pid) for pid in pids_file.read_text().split()]
+    waited = 0.0
+    while leftover(pids) and waited < 15:  # killed processes may take a moment to be gone
+        time.sleep(0.1)
+        waited += 0.1
+    alive = leftover(pids)
+    for pid in alive:
+        os.kill(pid, 9)
+    assert not alive, f"still running after the job: {alive} of pytest, its child, its server {pids}"
+
+    report = result.report
+    assert report is not None and report.notice is not None, "nothing recorded: one stage's trouble cost every stage"
+    # 30 for stage 01; stage 02's passing test earns half its 45 with partial credit, if
+    # `kata grade` stopped the hang itself (else the outer bound did, and stage 02 errs).
+    expected = ["Points 30/100", "Points 52.5/100"] if partial_credit else ["Points 30/100"]
+    assert report.notice in expected, report
+    assert report.max_points == 100, "a stage that could not be graded still counts its points in the maximum"
+    assert all(step.conclusion != "skipped" for step in result.steps if step.id.startswith("stage"))
+
+
+@needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
+def test_without_grading_toml_every_stage_records_an_error_not_an_empty_result(tmp_path: Path) -> None:
+    root = tmp_path / "template"
+    workflow = template(root, SOLVED, partial_credit=True)
+    (root / "kata" / "grading.toml").unlink()
+    result = job(root, workflow, tmp_path)
+    assert result.report is not None and result.report.notice == "Points 0/100", result.report
+    assert result.report.failed == "Some tests errored."
+    runner = json.loads(base64.b64decode(result.step("stage01").outputs["result"]))
+    assert runner["status"] == "error" and "kata grade wrote no result for 01_one" in runner["message"]
+
+
+@pytest.mark.parametrize("partial_credit", VARIANTS)
+def test_a_step_that_left_no_result_costs_only_its_own_stage(partial_credit: bool) -> None:
+    """Skipped, or stopped by timeout-minutes: the reporter still records the others."""
+    config = load_config(weights_path(ROOT))
+    workflow = yaml.safe_load(render(all_stages(ROOT), config, partial_credit))
+    reporter_step = workflow["jobs"]["run-autograding-tests"]["steps"][-1]
+    passed = {"version": 1, "status": "pass", "max_score": 20, "tests": [{"name": "01_sync", "status": "pass", "score": 20}]}
+    outputs = {"stage01": {"result": base64.b64encode(json.dumps(passed).encode()).decode()}}
+    report = reporter(str(reporter_step["with"]["runners"]), reporter_env(reporter_step, outputs))
+    assert report.notice == "Points 20/100", report
+    assert report.lines[1] == "Total points for stage02: 0.00/20" and report.failed == "Some tests errored."
+
+
+@needs_posix_tools
+def test_the_simulated_grader_kills_only_the_shell_as_the_real_one_does(tmp_path: Path) -> None:
+    """Why every command `exec`s `timeout`: without it, the grader's timeout leaves the command running."""
+    from kata.tests.classroom_actions import command_grader
+
+    marker = tmp_path / "pid"
+    # `; true` makes any /bin/sh fork (dash, the runner's, forks for a plain command too)
+    command = f"{sys.executable} -c \"import os, time; open('{marker}', 'w').write(str(os.getpid())); time.sleep(60)\"; true"
+    encoded = command_grader({"test-name": "t", "command": command, "timeout": "0.02", "max-score": "5"}, tmp_path, os.environ["PATH"], tmp_path / "log")
+    result = json.loads(base64.b64decode(encoded))
+    assert result["status"] == "error" and result["tests"][0]["message"] == "Command timed out"
+    assert marker.exists(), "the command never started"
+    pid = int(marker.read_text())
+    alive = leftover([pid])
+    for each in alive:
+        os.kill(each, 9)
+    assert alive == [pid], "the grader's shell took its child with it: then the simulation is not the real grader"

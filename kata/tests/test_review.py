@@ -1,0 +1,373 @@
+"""`kata review`: each rule fires on a sample that passes the tests but takes a poor approach,
+and no reference solution gets an essential or actionable comment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from kata import review as review_module
+from kata.cli import main
+from kata.hints import SeenHints
+from kata.layout import Stage, all_stages
+from kata.learner import check_lines
+from kata.review import RULES, UNREADABLE, Review, review_package, rules_for
+from kata.runner import StageResult, TestResult, TestRun
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden"
+STAGES = [stage.name for stage in all_stages(ROOT) if (stage.code_dir("solutions") / "workit").is_dir()]
+
+
+def write_package(directory: Path, files: dict[str, str]) -> Path:
+    package = directory / "workit"
+    package.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (package / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return package
+
+
+def review_of(tmp_path: Path, stage: str, files: dict[str, str]) -> Review:
+    return review_package(write_package(tmp_path, files), stage)
+
+
+# What a learner might write: it passes the stage's tests, and each sample shows one rule.
+# (rule, stage, files, the line the comment points at)
+SAMPLES = [
+    ("hardcoded_key", "01_sync", {"config.py": """
+        import os
+
+        def from_environment(environ=os.environ):
+            return {"GIPHY_API_KEY": environ.get("GIPHY_API_KEY", "dc6zaTOxFJmzC")}
+    """}, 4),
+    ("requests_without_timeout", "01_sync", {"giphy.py": """
+        import requests
+
+        def search(query, api_key):
+            return requests.get("https://api.giphy.com/v1/gifs/search", params={"q": query, "api_key": api_key})
+    """}, 4),
+    ("smtp_without_timeout", "01_sync", {"notifier.py": """
+        import smtplib
+
+        def deliver(message, host, port):
+            with smtplib.SMTP(host, port) as smtp:
+                smtp.send_message(message)
+    """}, 4),
+    ("blind_except", "01_sync", {"giphy.py": """
+        def fetch_gif_url(thought, api_key, timeout):
+            try:
+                return _search(thought, api_key, timeout)
+            except Exception:
+                return _random(thought, api_key, timeout)
+    """}, 4),
+    ("logging_format", "01_sync", {"views.py": """
+        from flask import current_app
+
+        def create(email):
+            current_app.logger.info(f"sending to {email}")
+    """}, 4),
+    ("print_call", "01_sync", {"notifier.py": """
+        def send_randomness_email(email, thought):
+            print("sending to", email)
+    """}, 2),
+    ("redis_without_timeout", "02_redis", {"redis_client.py": """
+        import redis
+        from flask import current_app
+
+        def get_redis():
+            return redis.Redis.from_url(current_app.config["REDIS_URL"], decode_responses=True)
+    """}, 5),
+    ("pickle_jobs", "02_redis", {"jobs.py": """
+        import pickle
+
+        def next_job(client, timeout):
+            popped = client.brpop(["workit:jobs"], timeout=timeout)
+            return None if popped is None else pickle.loads(popped[1])
+    """}, 5),
+    ("app_beside_celery_app", "03_worker", {"worker.py": """
+        from workit import create_app
+
+        app = create_app()
+        celery_app = app.extensions["celery"]
+    """}, 3),
+    ("sleep_in_task", "03_worker", {"tasks.py": """
+        import time
+
+        from celery import shared_task
+
+        from workit import notifier
+
+        @shared_task(bind=True, max_retries=3)
+        def send_randomness_email(self, email, thought):
+            for attempt in range(3):
+                try:
+                    return notifier.send_randomness_email(email, thought)
+                except OSError:
+                    time.sleep(2**attempt)
+    """}, 13),
+    ("task_returns_value", "03_worker", {"tasks.py": """
+        from celery import shared_task
+
+        from workit import notifier
+
+        @shared_task
+        def send_randomness_email(email, thought):
+            notifier.send_randomness_email(email, thought)
+            return {"email": email, "thought": thought, "sent": True}
+    """}, 8),
+    ("autoretry_everything", "03_worker", {"tasks.py": """
+        from celery import shared_task
+
+        from workit import notifier
+
+        @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+        def send_randomness_email(email, thought):
+            notifier.send_randomness_email(email, thought)
+    """}, 5),
+    ("result_get_in_request", "04_enqueue", {"views.py": """
+        from flask import redirect, request
+
+        from workit.tasks import send_randomness_email
+
+        def create():
+            result = send_randomness_email.delay(request.form["mailers[email]"], request.form["mailers[thought]"])
+            result.get(timeout=1)
+            return redirect("/sent")
+    """}, 7),
+    ("broad_except_around_delay", "04_enqueue", {"views.py": """
+        from flask import render_template
+
+        from workit.tasks import send_randomness_email
+
+        def create(email, thought):
+            try:
+                send_randomness_email.delay(email, thought)
+            except Exception:
+                return render_template("index.html", error="Redis is down"), 503
+            return "queued"
+    """}, 8),
+    ("email_regex", "04_enqueue", {"validation.py": """
+        import re
+
+        EMAIL = r"^[^@\\s]+@[^@\\s]+\\.[a-z]+$"
+
+        def clean_form(email, thought):
+            if not re.match(EMAIL, email):
+                raise ValueError("Please check your email address")
+            return email, thought
+    """}, 6),
+    ("countdown_over_visibility", "05_failures", {"tasks.py": """
+        from celery import shared_task
+
+        @shared_task(bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=2 * 3600)
+        def send_randomness_email(self, email, thought):
+            pass
+    """}, 3),
+]
+
+# What the reference does well, said where the learner wrote it.
+CELEBRATED = {"timeouts_set": "01_sync", "uses_email_validator": "04_enqueue", "backoff_with_jitter": "05_failures"}
+
+
+@pytest.mark.parametrize(("rule", "stage", "files", "line"), SAMPLES, ids=[sample[0] for sample in SAMPLES])
+def test_each_rule_finds_its_mistake(tmp_path: Path, rule: str, stage: str, files: dict[str, str], line: int) -> None:
+    found = [c for c in review_of(tmp_path, stage, files).comments if c.rule.id == rule]
+    assert [c.line for c in found] == [line], [c.where for c in found]
+    (comment,) = found
+    assert comment.id == f"{stage}.{rule}" and comment.file == f"workit/{next(iter(files))}"
+    assert comment.type in ("essential", "actionable", "informative")
+    assert set(re.findall(r"\{(\w+)\}", comment.rule.title)) <= set(comment.params)  # every placeholder has its param
+
+
+def test_every_rule_has_a_sample_and_a_stage() -> None:
+    sampled = {sample[0] for sample in SAMPLES} | set(CELEBRATED)
+    assert sampled == {rule.id for rule in RULES}, "a rule without a sample in test_review.py (or a sample without a rule)"
+    assert len({rule.id for rule in RULES}) == len(RULES)
+    for rule in RULES:
+        assert rule.type in review_module.TYPES and rule.read.startswith("https://")
+        assert (rule.check is None) != (not rule.ruff), f"{rule.id}: an ast pass or ruff codes, one of the two"
+        assert any(rule.applies_to(stage) for stage in STAGES), f"{rule.id} applies to no stage"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_reference_gets_no_essential_or_actionable_comment(stage: str) -> None:
+    result = review_package(ROOT / "solutions" / stage / "workit", stage)
+    assert not result.ruff_missing
+    assert result.of_type("essential", "actionable") == [], [f"{c.id} {c.where}" for c in result.comments]
+    praised = {c.rule.id for c in result.of_type("celebratory")}
+    assert praised == {rule for rule, where in CELEBRATED.items() if where == stage}
+
+
+def test_praise_needs_what_it_praises(tmp_path: Path) -> None:
+    reference = ROOT / "solutions" / "01_sync" / "workit"
+    files = {name: (reference / name).read_text() for name in ("giphy.py", "notifier.py")}
+    files["notifier.py"] = files["notifier.py"].replace("smtplib.SMTP(host, port, timeout=timeout)", "smtplib.SMTP(host, port)")
+    ids = {c.rule.id for c in review_of(tmp_path, "01_sync", files).comments}
+    assert "timeouts_set" not in ids and "smtp_without_timeout" in ids
+    task = "from celery import shared_task\n\n@shared_task(retry_backoff=True, retry_jitter={})\ndef job():\n    pass\n"
+    praised = {jitter: [c.rule.id for c in review_of(tmp_path / jitter, "05_failures", {"tasks.py": task.format(jitter)}).comments] for jitter in ("True", "False")}
+    assert praised == {"True": ["backoff_with_jitter"], "False": []}
+
+
+def test_a_rule_applies_from_its_stage_on(tmp_path: Path) -> None:
+    """.get() on a queued job is step 04's concern; later stages keep the rule."""
+    files = {"views.py": "def create(task):\n    return task.delay('a', 'b').get()\n"}
+    ids = {stage: {c.rule.id for c in review_of(tmp_path / stage, stage, files).comments} for stage in STAGES}
+    assert [stage for stage, found in ids.items() if "result_get_in_request" in found] == [s for s in STAGES if s >= "04"]
+    assert "result_get_in_request" not in {rule.id for rule in rules_for("03_worker")}
+    assert "result_get_in_request" in {rule.id for rule in rules_for("09_later")}  # and in stages still to come
+
+
+def test_what_is_not_a_mistake_is_left_alone(tmp_path: Path) -> None:
+    files = {
+        "worker.py": "from workit import create_app\n\nflask_app = create_app()\ncelery_app = flask_app.extensions['celery']\n",
+        "views.py": "def create(form, task):\n    email = form.get('email')\n    task.delay(email, form.get('thought'))\n",
+        "config.py": "import os\n\nCONFIG = {'GIPHY_API_KEY': os.environ.get('GIPHY_API_KEY'), 'SECRET_KEY': os.environ.get('SECRET_KEY', 'dev')}\n",
+        "tasks.py": (
+            "from celery import shared_task\n\n@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff_max=600)\n"
+            "def job(self, email):\n    def inner():\n        return 1\n    return None\n"
+        ),
+    }
+    assert review_of(tmp_path, "05_failures", files).comments == []
+
+
+def test_a_specific_comment_replaces_the_general_one_on_its_line(tmp_path: Path) -> None:
+    (sample,) = [s for s in SAMPLES if s[0] == "broad_except_around_delay"]
+    ids = [c.rule.id for c in review_of(tmp_path, "04_enqueue", sample[2]).comments]
+    assert ids == ["broad_except_around_delay"]  # not also ruff's blind_except
+
+
+def test_the_visibility_timeout_is_the_apps_own_when_it_sets_one(tmp_path: Path) -> None:
+    files = {
+        "config.py": "import os\n\nVISIBILITY = float(os.environ.get('CELERY_VISIBILITY_TIMEOUT', '300'))\n",
+        "tasks.py": "def job(self):\n    raise self.retry(countdown=600)\n",
+    }
+    (comment,) = review_of(tmp_path, "05_failures", files).comments
+    assert comment.rule.id == "countdown_over_visibility" and comment.params == {"keyword": "countdown", "seconds": "600", "limit": "300"}
+
+
+def test_a_file_python_cannot_read_is_said_not_crashed_on(tmp_path: Path) -> None:
+    result = review_of(tmp_path, "01_sync", {"views.py": "def create(:\n    pass\n", "giphy.py": "import requests\nrequests.get('x')\n"})
+    assert [(c.rule, c.file, c.line) for c in result.comments if c.file == "workit/views.py"] == [(UNREADABLE, "workit/views.py", 1)]
+    assert any(c.rule.id == "requests_without_timeout" for c in result.comments)  # the other files are still read
+
+
+def test_without_ruff_the_own_rules_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review_module, "ruff_binary", lambda: None)
+    (sample,) = [s for s in SAMPLES if s[0] == "app_beside_celery_app"]
+    result = review_of(tmp_path, "03_worker", sample[2])
+    assert result.ruff_missing and [c.rule.id for c in result.comments] == ["app_beside_celery_app"]
+    assert "ruff did not run" in "\n".join(review_module.review_lines(result, "workit"))
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def poor_kata(tmp_path: Path) -> Path:
+    """A kata whose stage 04 is the reference plus three poor choices that the tests let pass."""
+    root = tmp_path / "kata"
+    for stage in STAGES:
+        (root / "stages" / stage / "tests").mkdir(parents=True)
+        shutil.copytree(ROOT / "solutions" / stage / "workit", root / "stages" / stage / "workit", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "solutions").mkdir()
+    package = root / "stages" / "04_enqueue" / "workit"
+    views = (package / "views.py").read_text()
+    (package / "views.py").write_text(views.replace("except OperationalError as problem:", "except Exception as problem:"))
+    giphy = (package / "giphy.py").read_text()
+    (package / "giphy.py").write_text(giphy.replace("params=params, timeout=timeout)", "params=params)", 1))
+    tasks = (package / "tasks.py").read_text()
+    (package / "tasks.py").write_text(tasks.replace("    notifier.send_randomness_email(email, thought)", "    notifier.send_randomness_email(email, thought)\n    return email"))
+    return root
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(number for number, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def sample_kata(tmp_path: Path) -> Path:
+    """A kata whose stage 04 is made of the samples above: the golden review's input."""
+    root = tmp_path / "samples"
+    (root / "solutions").mkdir(parents=True)
+    wanted = ("broad_except_around_delay", "requests_without_timeout", "task_returns_value", "email_regex", "hardcoded_key")
+    files = {name: text for rule, _, sample, _ in SAMPLES if rule in wanted for name, text in sample.items()}
+    write_package(root / "stages" / "04_enqueue", files)
+    return root
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_kata_review_prints_where_what_why_and_what_to_read_and_exits_0(tmp_path: Path) -> None:
+    root = poor_kata(tmp_path)
+    before = fingerprint(root)
+    result = CliRunner().invoke(main, ["--root", str(root), "review", "04", "--json", str(tmp_path / "analysis.json")])
+    assert result.exit_code == 0, result.output
+    assert fingerprint(root) == before  # nothing changed, nothing written into the kata
+    output = click.unstyle(result.output)
+    package = root / "stages" / "04_enqueue" / "workit"
+    views, giphy = line_of(package / "views.py", "except Exception"), line_of(package / "giphy.py", "params=params)")
+    tasks = line_of(package / "tasks.py", "return email")
+    assert "Review of 04_enqueue (stages/04_enqueue/workit): three notes." in output
+    assert f"essential  workit/views.py:{views}  `except Exception` around send_randomness_email.delay()" in output
+    assert f"actionable  workit/giphy.py:{giphy}  A requests call without a timeout" in output
+    assert f"informative  workit/tasks.py:{tasks}  The task send_randomness_email returns `email`" in output
+    assert "Read: https://docs.celeryq.dev/en/stable/userguide/calling.html#connection-error-handling" in output
+    assert "celebratory  workit/validation.py:74  email-validator checks the address, not a regex" in output
+    assert "One thing here would hurt in production: fix it first. One more change would make it sturdier." in output
+
+
+def test_the_json_is_exercisms_analysis_format(tmp_path: Path) -> None:
+    root = sample_kata(tmp_path)
+    path = tmp_path / "analysis.json"
+    result = CliRunner().invoke(main, ["--root", str(root), "review", "04", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    written = json.loads(path.read_text())
+    golden = GOLDEN / "review.json"
+    if os.environ.get("KATA_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(written, indent=2) + "\n")
+    assert written == json.loads(golden.read_text()), "the review changed: KATA_UPDATE_GOLDEN=1 rewrites the golden file"
+    assert set(written) == {"summary", "comments"}
+    for comment in written["comments"]:
+        assert set(comment) == {"comment", "params", "type"} and comment["type"] in review_module.TYPES
+
+
+def test_without_a_stage_it_reviews_the_last_one_written(tmp_path: Path) -> None:
+    root = poor_kata(tmp_path)
+    (root / "stages" / "05_failures" / "workit" / "tasks.py").write_text('raise NotImplementedError("Step 05_failures, task 1: write it")\n')
+    output = click.unstyle(CliRunner().invoke(main, ["--root", str(root), "review"]).output)
+    assert output.startswith("Review of 04_enqueue ")
+
+
+def passing(stage: str, count: int = 3) -> StageResult:
+    return StageResult(stage, [TestResult(nodeid=f"stages/{stage}/tests/test_x.py::test_{n}", status="passed", phase="call") for n in range(count)])
+
+
+def test_kata_check_adds_the_notes_once_the_stage_passes(tmp_path: Path) -> None:
+    root = poor_kata(tmp_path)
+    result = passing("04_enqueue")
+    run = TestRun([result], 0, "", 0.1)
+    lines = click.unstyle("\n".join(check_lines(root, Stage(root, "04_enqueue"), result, run, SeenHints(tmp_path))))
+    assert "All 3 tests of 04_enqueue pass. Stage done!\nThree notes on your approach (kata review 04 says why):" in lines
+    views = line_of(root / "stages" / "04_enqueue" / "workit" / "views.py", "except Exception")
+    assert f"  essential    workit/views.py:{views}  `except Exception` around send_randomness_email.delay()" in lines
+    quiet = click.unstyle("\n".join(check_lines(root, Stage(root, "04_enqueue"), result, run, SeenHints(tmp_path), review=False)))
+    assert "on your approach" not in quiet
+    praised = click.unstyle("\n".join(check_lines(root, Stage(root, "05_failures"), passing("05_failures"), run, SeenHints(tmp_path))))
+    assert "Well done: send_randomness_email backs off with jitter." in praised and "on your approach" not in praised
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_untouched_skeleton_teaches_nothing_the_review_would_flag(stage: str) -> None:
+    """What a stage gives the learner is not what its review complains about."""
+    result = review_package(ROOT / "stages" / stage / "workit", stage)
+    assert result.of_type("essential", "actionable") == [], [f"{c.id} {c.where}" for c in result.comments]
