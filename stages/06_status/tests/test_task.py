@@ -96,10 +96,11 @@ def test_a_request_whose_email_cannot_be_sent_ends_failed_with_a_reason(app, dat
     job = run_job(request_id)
 
     row = db.row(request_id)
-    assert job.state == "FAILURE" and job.retries >= 3, f"the job ended {job.state} after {job.retries} retries; expected FAILURE after step 05's retries."
-    assert set(job.statuses_at_retry) == {"sending"}, (
-        f"between its retries the request said {job.statuses_at_retry}; expected 'sending' each "
-        "time: it fails only once the last try has."
+    assert job.state == "FAILURE", f"the job ended {job.state} ({job.error!r}); expected FAILURE once step 05's retries are spent."
+    assert job.retries >= 3 and set(job.statuses_at_retry) == {"sending"}, (
+        f"the job retried {job.retries} times, and between its retries the request said "
+        f"{job.statuses_at_retry}; expected step 05's retries, with 'sending' each time: it "
+        "fails only once the last try has."
     )
     assert row["status"] == "failed", (
         f"the mail server refused every try, the job failed for good, and its request says "
