@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.kata-installed
 
-.PHONY: test venv machinery selfcheck demo run bench clean
+.PHONY: test venv machinery selfcheck demo run run-secrets bench clean
 
 ## make test: set up .venv on first use, then run the maintainers' self-check
 test: machinery selfcheck
@@ -28,8 +28,19 @@ demo: $(INSTALLED)
 
 ## make run: the finished app and its services, up until Ctrl-C (see Procfile)
 RUN_PROCESSES := redis mail web worker flower $(if $(GIPHY_API_KEY),,giphy)
-run: $(INSTALLED)
-	@$(if $(GIPHY_API_KEY),grep -v '^GIPHY_API' stack.env,cat stack.env) > $(VENV)/run.env
+# This checkout's own secrets, made on the first `make run` and kept: the app's SECRET_KEY and
+# Flower's login. Never committed (.venv is ignored), readable by you only.
+RUN_SECRETS := $(VENV)/run-secrets.env
+$(RUN_SECRETS):
+	@mkdir -p $(VENV)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(f"SECRET_KEY={secrets.token_hex(32)}"); print(f"FLOWER_BASIC_AUTH=kata:{secrets.token_urlsafe(16)}")' > $@.new && mv $@.new $@
+	@echo "made $@: this checkout's SECRET_KEY and Flower login (user kata)"
+
+run-secrets: $(RUN_SECRETS)
+
+run: $(INSTALLED) $(RUN_SECRETS)
+	@{ $(if $(GIPHY_API_KEY),grep -v '^GIPHY_API' stack.env,cat stack.env); cat $(RUN_SECRETS); } > $(VENV)/run.env
+	@echo "Flower: http://127.0.0.1:5555, user kata, the password after kata: in $(RUN_SECRETS)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env $(RUN_PROCESSES)
 
 ## make bench: the numbers behind the lesson, with real processes on loopback (needs redis-server)

@@ -514,10 +514,12 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
         events.read_lines()
     else:
         events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
-    waiting()
     with cbreak(sys.stdin.fileno()) if keys else _nothing():
         if keys:
             events.read_keys(sys.stdin.fileno())
+        # Only now say which keys work: entering cbreak mode flushes what was typed before
+        # (tty.setcbreak uses TCSAFLUSH), so a key pressed on seeing the line earlier was lost.
+        waiting()
         while True:
             event = events.next()
             if event.kind == "end" or event.value == "quit":

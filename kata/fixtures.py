@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,11 +193,14 @@ def run_worker() -> Any:
 
 
 @pytest.fixture
-def app_config(inbox: SmtpInbox) -> dict[str, Any]:
+def app_config(inbox: SmtpInbox, tmp_path: Path) -> dict[str, Any]:
     """The config a test app gets: test keys, and mail to the test inbox."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "kata-test-secret",
+        "SECRET_KEY": "kata-test-secret-not-for-any-real-app",
+        # Where the reference app (stage 04 on) keeps the key it makes in debug mode without
+        # SECRET_KEY: in the test's own folder, never in the kata's.
+        "SECRET_KEY_FILE": str(tmp_path / "instance" / "secret_key"),
         "GIPHY_API_KEY": GIPHY_TEST_KEY,
         "MAIL_SERVER": inbox.host,
         "MAIL_PORT": inbox.port,

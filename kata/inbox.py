@@ -66,11 +66,15 @@ class _AnyPortController(Controller):
 
 
 class SmtpInbox:
-    """Start with `start()`; read with `deliveries`, `messages`, `wait_for()`."""
+    """Start with `start()`; read with `deliveries`, `messages`, `wait_for()`.
 
-    def __init__(self) -> None:
+    `smtputf8=False`: the server does not offer SMTPUTF8 (RFC 6531), like maildump, so it takes
+    only ASCII addresses, a domain in its IDNA form (xn--...) included.
+    """
+
+    def __init__(self, smtputf8: bool = True) -> None:
         self._keeper = _Keeper()
-        self._controller = _AnyPortController(self._keeper, hostname=HOST, port=0)
+        self._controller = _AnyPortController(self._keeper, hostname=HOST, port=0, enable_SMTPUTF8=smtputf8)
 
     host = HOST
 

@@ -235,6 +235,19 @@ def run_tests(
     return _assemble(stages, entries, outcomes, process.returncode, log_text, time.monotonic() - started, timed_out, time_limit)
 
 
+def _tests_in_source(stages: list[Stage]) -> dict[str, TestResult]:
+    """Each stage's tests as its test files' source names them (kata.grading.static_tests)."""
+    from kata.grading import static_tests
+
+    found = {}
+    for stage in stages:
+        for path in sorted(stage.tests_dir.glob("test_*.py")):
+            filename = f"stages/{stage.name}/tests/{path.name}"
+            for name, line in static_tests(path):
+                found[f"{filename}::{name}"] = TestResult(f"{filename}::{name}", filename, line)
+    return found
+
+
 def _assemble(
     stages: list[Stage],
     entries: list[dict[str, Any]],
@@ -254,6 +267,11 @@ def _assemble(
                 tests[info["nodeid"]] = TestResult(
                     info["nodeid"], info["filename"], info["line_no"], info["test_code"], info["given"], info["integration"]
                 )
+    collected = bool(tests)
+    if timed_out and not collected:
+        # Stopped before pytest had listed the tests: list them from the source, so that every
+        # one of them is reported (as not run), never silently missing.
+        tests.update(_tests_in_source(stages))
     for entry in entries:
         if entry["type"] == "done" and entry["nodeid"] in tests:
             test = tests[entry["nodeid"]]
@@ -273,7 +291,9 @@ def _assemble(
     for test in tests.values():
         if test.status != "not run":
             continue
-        if timed_out:
+        if timed_out and not collected:
+            test.message = f"not run: the run was stopped after {time_limit:g} s, before pytest had even collected the tests"
+        elif timed_out:
             test.message = (
                 f"still running when the run was stopped after {time_limit:g} s: something in this test "
                 "waits forever (a call without a timeout, a loop that never ends?)"

@@ -118,6 +118,7 @@ def running(service: Service) -> Iterator[Service]:
 class RedisInfo:
     url: str
     kind: str  # "redis-server", "REDIS_URL" or "embedded"
+    service: Service | None = None  # the redis-server process, when we started one
 
 
 def _redis_answers(url: str) -> bool:
@@ -130,19 +131,28 @@ def _redis_answers(url: str) -> bool:
 
 
 @contextmanager
+def redis_server(logs: Path, name: str = "redis") -> Iterator[RedisInfo]:
+    """A redis-server of our own on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise StackError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+    url = f"redis://{HOST}:{port}/0"
+    with running(spawn(name, command, logs)) as service:
+        wait_until(lambda: _redis_answers(url), 10, "redis-server", service)
+        yield RedisInfo(url, "redis-server", service)
+
+
+@contextmanager
 def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo]:
     """REDIS_URL if set; else a redis-server on a free port; else fakeredis's TcpFakeServer."""
     if os.environ.get("REDIS_URL"):
         yield RedisInfo(os.environ["REDIS_URL"], "REDIS_URL")
         return
-    binary = shutil.which("redis-server")
-    if binary:
-        port = free_port()
-        command = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-        url = f"redis://{HOST}:{port}/0"
-        with running(spawn("redis", command, logs)) as service:
-            wait_until(lambda: _redis_answers(url), 10, "redis-server", service)
-            yield RedisInfo(url, "redis-server")
+    if shutil.which("redis-server"):
+        with redis_server(logs) as info:
+            yield info
         return
     if not allow_embedded:
         raise StackError("redis-server is not installed (apt-get install redis-server) and REDIS_URL is not set")
@@ -249,11 +259,14 @@ class GiphyStandIn:
                     self.send_error(404)
                     return
                 payload = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller gave up waiting (a worker stopped mid-job): nobody to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

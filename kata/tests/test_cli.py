@@ -24,6 +24,11 @@ from kata.hints import load_hints
 from kata.layout import Stage, all_stages
 from kata.project import KataError, find_root, resolve_stage
 
+# These tests run whole pytest sessions in subprocesses (kata status runs every stage): on a
+# busy machine (two CPU-bound processes on two cores) one takes well over pytest-timeout's
+# 20 s. Their own waits (communicate(timeout=...), read_until) still catch a hang.
+pytestmark = pytest.mark.timeout(300)
+
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ["stages", "solutions", "kata", "conftest.py", "pyproject.toml", "README.md", "Makefile", "constraints.txt", ".gitignore"]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "tests", ".kata")
@@ -324,7 +329,7 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
     assert process.stdout is not None
     seen: list[str] = []
 
-    def read_until(text: str, timeout: float = 30) -> None:
+    def read_until(text: str, timeout: float = 120) -> None:  # each check is a pytest run
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = process.stdout.readline()  # type: ignore[union-attr]
@@ -350,7 +355,7 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
         changed.set()
         read_until("Watching stages/01_sync for changes")
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
+        rest, _ = process.communicate(timeout=120)  # a check under way finishes first
     finally:
         changed.set()
         if process.poll() is None:

@@ -17,6 +17,10 @@ from kata.grading import GradingConfig, GradingError, check_weights, load_config
 from kata.layout import Stage, all_stages
 from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
 
+# Each grading test runs a pytest session in a subprocess: on a busy machine it takes longer
+# than pytest-timeout's 20 s. The grader's own limits (--timeout) are what these tests check.
+pytestmark = pytest.mark.timeout(180)
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("KATA_UPDATE_GOLDEN") == "1"
@@ -176,6 +180,22 @@ def test_a_run_that_outlives_the_time_limit_is_stopped_and_graded_as_error(tmp_p
     assert statuses["test_answer"][0] == "error" and "stopped after" in statuses["test_answer"][1]
     assert statuses["test_later"][0] == "error"
     assert all(test["score"] == 0 for test in result["tests"])
+
+
+SLOW_TO_COLLECT = "import time\n\ntime.sleep(3600)  # collection never ends\n\n\ndef test_one():\n    pass\n\n\ndef test_two():\n    pass\n"
+
+
+def test_a_run_stopped_before_collection_still_lists_every_test_as_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(tmp_path, {"01_slow": ("", {"test_it.py": SLOW_TO_COLLECT})}, {"01_slow": 4})
+    code, output, result = grade(tmp_path, "--timeout", "2", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    assert (code, result["status"]) == (1, "error")
+    statuses = {test["name"]: (test["status"], test["message"]) for test in result["tests"]}
+    assert set(statuses) == {"01_slow/tests/test_it.py::test_one", "01_slow/tests/test_it.py::test_two"}, (
+        f"a run stopped before pytest had collected anything listed {sorted(statuses)}; expected "
+        "every test of the stage, as errors: a test the result does not name is a test nobody sees fail"
+    )
+    assert all(status == "error" and "before pytest had even collected" in message for status, message in statuses.values()), statuses
+    assert sum(test["max_score"] for test in result["tests"]) == pytest.approx(4) and all(test["score"] == 0 for test in result["tests"])
 
 
 def test_points_are_split_in_sixty_fourths_that_add_up_exactly() -> None:

@@ -202,6 +202,7 @@ def test_given():
 '''
 
 
+@pytest.mark.timeout(180)  # four pytest sessions in subprocesses: slow on a busy machine
 def test_selfcheck_end_to_end(pytester: pytest.Pytester) -> None:
     pytester.makeconftest('pytest_plugins = ["kata.plugin"]\n')
     pytester.makeini("[pytest]\naddopts = --import-mode=importlib\nmarkers = given: g\n")

@@ -46,7 +46,12 @@ def health() -> tuple[dict[str, str], int]:
     try:
         answer = check_redis()
     except RedisUnavailable as problem:
-        return {"redis": "unavailable", "error": str(problem)}, 503
+        # Where Redis is and what failed is for the log, not for anyone who asks (a load
+        # balancer only needs the 503), except in debug mode, where the developer is asking.
+        current_app.logger.warning("GET /health: %s", problem)
+        if current_app.debug:
+            return {"redis": "unavailable", "error": str(problem)}, 503
+        return {"redis": "unavailable"}, 503
     return {"redis": answer}, 200
 
 

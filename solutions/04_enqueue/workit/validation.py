@@ -7,6 +7,7 @@ checked without the network is checked here, and the form comes back with a mess
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import unquote_to_bytes
 
@@ -31,28 +32,44 @@ FORM_TOO_BIG = "That form is far too big. Please send a short email address and 
 FORM_EXPIRED = (
     "This form has expired or did not come from our page. Please check it and send it again."
 )
+# Redis down or too slow. A timeout does not tell whether the message got there: say only that.
 QUEUE_UNAVAILABLE = (
-    "Sorry, we could not queue your email just now, so nothing was sent. Please try again in "
-    "a minute."
+    "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on "
+    "its way. Please send the form again in a minute."
 )
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).
 _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
 
+# An RFC 2047 encoded word, =?charset?Q-or-B?text?=. It is not allowed in an address (RFC 2047,
+# section 5), but email-validator takes it as ordinary characters, while Python's email package
+# decodes it in a To: header: =?utf-8?q?a=40evil.example=2C?=@example.com goes out as
+# "To: a@evil.example,@example.com". So an address holding one is refused.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
+ENCODED_WORD = "It holds an encoded word (=?...?=), which is not allowed in an address."
+
 
 class InvalidForm(ValueError):
     """The form cannot be used; the message says why, in words for the person who filled it in."""
 
 
-def is_utf8_form(body: bytes) -> bool:
-    """Whether an application/x-www-form-urlencoded body decodes as UTF-8.
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
-    Werkzeug reads a body with raw non-UTF-8 bytes as an empty form, and keeps a %-escape that
-    is not UTF-8 (caf%E9) as it is, so the view checks the bytes themselves.
+
+def is_utf8_form(body: bytes, mimetype: str = URLENCODED) -> bool:
+    """Whether a form body (urlencoded or multipart) decodes as UTF-8.
+
+    Werkzeug reads an urlencoded body with raw non-UTF-8 bytes as an empty form, keeps a
+    %-escape that is not UTF-8 (caf%E9) as it is, and decodes a multipart field with
+    errors="replace" (caf\xe9 becomes caf\ufffd): so the view checks the bytes themselves. A
+    multipart body is checked whole: the form has no file field, and its boundaries and part
+    headers are ASCII.
     """
+    text = body if mimetype == MULTIPART else unquote_to_bytes(body.replace(b"+", b" "))
     try:
-        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        text.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -67,6 +84,8 @@ def clean_form(email: str, thought: str) -> tuple[str, str]:
         raise InvalidForm(NOT_ONE_LINE)
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidForm(f"{INVALID_EMAIL} It is longer than {MAX_EMAIL_LENGTH} characters.")
+    if _ENCODED_WORD.search(email):
+        raise InvalidForm(f"{INVALID_EMAIL} {ENCODED_WORD}")
     try:
         # Syntax only: looking the domain up in DNS would put a network call back in the
         # request. allow_smtputf8=False: smtplib can only send to a non-ASCII mailbox through a

@@ -12,8 +12,10 @@ from workit.tasks import send_randomness_email
 from workit.validation import (
     FORM_EXPIRED,
     FORM_TOO_BIG,
+    MULTIPART,
     NOT_UTF8,
     QUEUE_UNAVAILABLE,
+    URLENCODED,
     InvalidForm,
     clean_form,
     is_utf8_form,
@@ -43,8 +45,9 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     try:
         send_randomness_email.delay(email, thought)
     except OperationalError as problem:
-        # Redis refused, or did not answer in time (see workit/celery_app.py). Say so, keep the
-        # form filled in, and log one line: no traceback for the user, nothing was sent.
+        # Redis refused, or did not answer in time (see workit/celery_app.py). A timeout does
+        # not mean the message did not arrive, so the page says we cannot tell, and keeps the
+        # form filled in. One log line, no traceback for the user.
         current_app.logger.warning("could not queue the email: Redis is not answering (%s)", problem)
         page = render_template("index.html", error=QUEUE_UNAVAILABLE, email=email, thought=thought)
         return page, 503, {"Retry-After": RETRY_AFTER}
@@ -63,12 +66,18 @@ def sent() -> str:
 
 @bp.before_app_request
 def refuse_unreadable_forms() -> tuple[str, int] | None:
-    """A form whose bytes are not UTF-8 is refused before anything reads it (CSRF included)."""
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+    """A body too big or not UTF-8 is refused before anything reads it (CSRF included)."""
+    if request.method != "POST":
         return None
-    # cache=True: the form is parsed from these bytes afterwards. A body over
+    # cache=True: the form is parsed from these bytes afterwards. A Content-Length over
     # MAX_CONTENT_LENGTH raises RequestEntityTooLarge here (see form_too_big).
-    if is_utf8_form(request.get_data(cache=True)):
+    body = request.get_data(cache=True)
+    # A chunked body has no Content-Length: Werkzeug reads it up to MAX_CONTENT_LENGTH and
+    # quietly stops there, so a body that fills the limit may have been cut. Refuse it.
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    if request.mimetype not in (URLENCODED, MULTIPART) or is_utf8_form(body, request.mimetype):
         return None
     return render_template("index.html", error=NOT_UTF8), 400
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from workit.config import fallback_secret_key, from_environment
+from workit.config import check_secret_key, fallback_secret_key, from_environment
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = fallback_secret_key(app)
+    check_secret_key(app)
 
     from workit.celery_app import celery_init_app
     from workit.health import bp as health_bp

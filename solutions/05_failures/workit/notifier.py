@@ -6,6 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+import idna
 from flask import current_app, render_template
 
 from workit.giphy import fetch_gif_url
@@ -28,7 +29,23 @@ def build_randomness_email(email: str, thought: str, gif_url: str | None, sender
 
 def deliver(message: EmailMessage, host: str, port: int, timeout: float) -> None:
     with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn("smtputf8"):
+            # gob@bücher.de needs SMTPUTF8 (RFC 6531); without it, send to gob@xn--bcher-kva.de,
+            # the same mailbox in ASCII. The form only takes ASCII before the @ (validation.py).
+            message.replace_header("To", ascii_address(str(message["To"])))
         smtp.send_message(message)
+
+
+def ascii_address(address: str) -> str:
+    """`address` with its domain in ASCII (IDNA 2008, as email-validator checked it), for a
+    server without SMTPUTF8."""
+    if address.isascii():
+        return address
+    mailbox, _, domain = address.rpartition("@")
+    if not mailbox.isascii():  # a non-ASCII mailbox name has no ASCII form
+        raise smtplib.SMTPNotSupportedError("a non-ASCII mailbox name needs an SMTP server with SMTPUTF8")
+    return f"{mailbox}@{idna.encode(domain).decode('ascii')}"
 
 
 def find_gif(thought: str) -> str:

@@ -4,7 +4,8 @@
   longer; after GIPHY_RETRIES retries the email goes out without a GIF. A bad key or an answer
   we cannot read does not get better with time: no GIF at once.
 - SMTP down or refusing: the task tries again with exponential backoff and jitter, at most
-  MAX_RETRIES times, and then fails for good (the worker logs it).
+  MAX_RETRIES times, and then fails for good (the worker logs it). Each wait is at least half
+  its backoff, so that the retries span minutes (smtp_wait) whatever the jitter draws.
 - A worker killed in the middle of a job: with late acknowledgement the message stays in
   Redis until the task has finished, and comes back to another worker. The request's row
   (workit/models.py) says whether its email went out already: it is sent once.
@@ -15,6 +16,7 @@ and writes each step there (sending, then sent or failed): the status page reads
 
 from __future__ import annotations
 
+import random
 import smtplib
 
 from celery import Task, shared_task
@@ -28,20 +30,36 @@ from workit.models import FAILED, SENDING, SENT, MailerRequest
 
 logger = get_task_logger(__name__)
 
-MAX_RETRIES = 5  # then the job fails for good: at most 1 + 2 + 4 + 8 + 16 s of waiting in all
+MAX_RETRIES = 6  # then the job fails for good
 GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
 MAIL_SERVER_FAILED = "We could not hand your email to the mail server, though we tried several times."
 
+SMTP_BACKOFF = 10  # seconds: the first SMTP backoff; then 20, 40, 80, 160, 320
+
+
+def smtp_wait(task: Task, retries: int) -> int:
+    """Seconds to wait before SMTP retry number `retries` + 1: exponential, with "equal jitter".
+
+    The task's retry_backoff (the first backoff) doubles on each retry, up to retry_backoff_max.
+    Celery's own retry_jitter (with autoretry_for) draws each wait between 0 and the backoff,
+    so all of them can be near zero, and then a two-second outage uses up every retry. Here
+    half the backoff is fixed and the other half drawn at random: the MAX_RETRIES waits add up
+    to at least 315 s and at most 630 s, and jobs that failed together still come back at
+    different moments.
+    """
+    backoff = get_exponential_backoff_interval(factor=task.retry_backoff, retries=retries, maximum=task.retry_backoff_max)
+    fixed = backoff // 2
+    return fixed + (random.randint(0, backoff - fixed) if task.retry_jitter else backoff - fixed)
+
 
 @shared_task(
     bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
-    # An SMTP error or a network error (OSError: refused, timed out, reset) is retried,
-    # after 1, 2, 4, 8, 16 s..., each wait drawn at random below that (jitter), so that
-    # jobs that failed together do not all come back together.
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=BACKOFF_MAX,
+    # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
+    # task, not with autoretry_for: smtp_wait applies these three with a floor under each wait,
+    # after 5-10, 10-20, 20-40, 40-80, 80-160, 160-320 s.
+    retry_backoff=SMTP_BACKOFF,
+    retry_backoff_max=BACKOFF_MAX,  # no wait is longer (celery_app.py keeps visibility above it)
     retry_jitter=True,
     max_retries=MAX_RETRIES,
     # Acknowledge the message when the task has finished, not when it starts, so that a job
@@ -76,11 +94,16 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         gif_url = None
     try:
         notifier.send_email(record.email, record.thought, gif_url)
-    except (smtplib.SMTPException, OSError):
+    except (smtplib.SMTPException, OSError) as problem:
         if self.request.retries >= self.max_retries:
             # The last try: the job fails for good, and the page must say so.
             record.status, record.error = FAILED, MAIL_SERVER_FAILED
             db.session.commit()
-        raise
+            raise
+        wait = smtp_wait(self, self.request.retries)
+        # The type and the SMTP code only: a server's reply can quote the address.
+        what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
+        logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
+        raise self.retry(exc=problem, countdown=wait) from problem
     record.status, record.gif_url, record.error = SENT, gif_url, None
     db.session.commit()

@@ -20,7 +20,7 @@ from kata.stack import Maildump, free_port, web_service
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 FORM = {"mailers[email]": "ann@example.com", "mailers[thought]": "her?"}
-QUEUE_UNAVAILABLE = "Sorry, we could not queue your email just now, so nothing was sent."
+QUEUE_UNAVAILABLE = "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on its way."
 
 
 def form_page(session: requests.Session, base: str) -> str:

@@ -158,3 +158,129 @@ def test_debug_is_off_and_errors_show_no_traceback(app_config, monkeypatch):
     assert response.status_code == 500 and "Traceback" not in response.text, (
         "an unexpected error shows a traceback: keep debug mode off (no DEBUG = True)."
     )
+
+
+# Issue 12: what /health tells the world when Redis is down.
+
+
+def test_health_tells_the_world_only_that_redis_is_down(app_config, fake_redis, caplog):
+    import logging
+
+    url = "redis://:hunter2@redis.internal.example:6390/0"
+    fake_redis.go_down()
+    with app_with(app_config, REDIS_URL=url) as app, caplog.at_level(logging.WARNING):
+        response = app.test_client().get("/health")
+        with app_with(app_config, REDIS_URL=url, DEBUG=True) as debug_app:
+            debugging = debug_app.test_client().get("/health")
+
+    body = response.get_data(as_text=True)
+    told = [word for word in ("redis.internal.example", "6390", "redis-server", "REDIS_URL", "hunter2", "Error") if word in body]
+    assert response.status_code == 503 and response.get_json().get("redis") == "unavailable" and not told, (
+        f"with Redis down, GET /health answered {response.status_code} {body!r}: it tells anyone "
+        f"who asks {told} (where Redis is, what failed, how it is set up). Answer 503 with "
+        '{"redis": "unavailable"} and keep the details in the log (and in debug mode).'
+    )
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "redis.internal.example:6390" in logged and "hunter2" not in logged, (
+        f"the details belong in the app's log, the password blotted out; logged: {logged!r}"
+    )
+    assert "redis.internal.example" in debugging.get_data(as_text=True), (
+        "in debug mode /health may say where it looked: the developer is the one asking."
+    )
+
+
+# Issue 12: the session cookie and the Host header.
+
+
+def session_cookie(response) -> str:
+    cookies = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    assert cookies, f"GET / set no session cookie (it holds the CSRF token): {response.headers!r}"
+    return cookies[0]
+
+
+def test_the_session_cookie_is_samesite_lax_and_secure_when_configured(app_config, monkeypatch):
+    from workit.config import from_environment
+
+    with app_with(app_config) as app:
+        plain = session_cookie(app.test_client().get("/"))
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    with app_with({**from_environment(), **app_config}) as app:
+        behind_https = session_cookie(app.test_client().get("/"))
+
+    assert "SameSite=Lax" in plain and "Secure" not in plain, (
+        f"the session cookie is {plain!r}; expected SameSite=Lax (SESSION_COOKIE_SAMESITE), so "
+        "that another site's form does not carry it, and no Secure flag over plain HTTP."
+    )
+    assert "Secure" in behind_https, (
+        f"with SESSION_COOKIE_SECURE=1 in the environment the cookie is {behind_https!r}; "
+        "expected Secure: behind HTTPS it must never travel in clear."
+    )
+
+
+def test_with_trusted_hosts_set_another_host_header_is_refused(app_config, monkeypatch):
+    from workit.config import from_environment
+
+    monkeypatch.setenv("TRUSTED_HOSTS", "workit.example, localhost")
+    with app_with({**from_environment(), **app_config}) as app:
+        client = app.test_client()
+        ours = client.get("/", headers={"Host": "workit.example"})
+        local = client.get("/", headers={"Host": "localhost:5000"})
+        forged = client.get("/", headers={"Host": "evil.example"})
+        redirect = client.get("/static//style.css", headers={"Host": "evil.example"})
+
+    assert (ours.status_code, local.status_code) == (200, 200), (ours.status_code, local.status_code)
+    assert forged.status_code == 400, (
+        f"with TRUSTED_HOSTS=workit.example,localhost a request for Host: evil.example answered "
+        f"{forged.status_code}; expected 400."
+    )
+    assert "evil.example" not in redirect.headers.get("Location", ""), (
+        f"GET /static//style.css with Host: evil.example redirected to "
+        f"{redirect.headers.get('Location')!r}: Werkzeug builds the Location from the Host "
+        "header. Read TRUSTED_HOSTS from the environment (a comma-separated list)."
+    )
+
+
+# Issue 12: secrets. No published key outside the tests, and no short one.
+
+
+def test_in_debug_mode_without_a_key_the_app_makes_a_local_one_and_keeps_it(app_config, no_secret_key, tmp_path):
+    from workit.config import DEV_SECRET_KEY
+
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+    keep = tmp_path / "instance" / "secret_key"
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(keep)) as app:
+        first = app.config["SECRET_KEY"]
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(keep)) as app:
+        again = app.config["SECRET_KEY"]
+    elsewhere = tmp_path / "other" / "secret_key"
+    with app_with(config, TESTING=False, DEBUG=True, SECRET_KEY_FILE=str(elsewhere)) as app:
+        other = app.config["SECRET_KEY"]
+
+    assert first != DEV_SECRET_KEY and len(first) >= 32, (
+        f"in debug mode without SECRET_KEY the app signs with {first!r}: a key published in the "
+        "repository lets anyone forge its cookies. Make a random one on first start instead "
+        "(secrets.token_hex(32)) and keep it in SECRET_KEY_FILE (default: the app's instance "
+        "folder), so that it survives restarts and the reloader's second process."
+    )
+    assert again == first and other != first, (
+        "the key made in debug mode should be kept (the same on the next start) and local "
+        f"(another folder, another key): got {first[:8]}..., {again[:8]}..., {other[:8]}..."
+    )
+    assert keep.stat().st_mode & 0o077 == 0, f"{keep} is readable by others: {oct(keep.stat().st_mode)}"
+
+
+@pytest.mark.parametrize("key", ["x", "dev-only-not-secret", "0123456789abcdef0123456789abcde"])
+def test_a_short_secret_key_is_refused_outside_testing(app_config, no_secret_key, key):
+    try:
+        with app_with(app_config, SECRET_KEY=key, TESTING=False):
+            pass
+    except Exception as error:
+        assert "SECRET_KEY" in str(error) and "32" in str(error), str(error)
+    else:
+        raise AssertionError(
+            f"create_app() started with SECRET_KEY={key!r} ({len(key)} characters): a short key "
+            "can be guessed, and then the cookies and CSRF tokens forged. Refuse a key under 32 "
+            "characters outside testing, and say how to make one."
+        )
+    with app_with(app_config, SECRET_KEY=key, TESTING=True) as app:  # the tests' own keys are fine
+        assert app.config["SECRET_KEY"] == key

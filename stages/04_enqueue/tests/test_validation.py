@@ -224,3 +224,48 @@ def test_spaces_around_the_fields_are_trimmed_before_queueing(submit_good, giphy
         f"queued {jobs!r}; expected a redirect and one job, {[(NAME, [EMAIL, THOUGHT], {})]!r}: "
         "queue the values clean_form returns, trimmed, not the raw form fields."
     )
+
+
+# Beyond step 04 (issue 12): addresses that email-validator accepts but that Python's email
+# package reads as something else once they are in a To: header.
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    ("email", "what"),
+    [
+        pytest.param("=?utf-8?q?buster?=@example.com", "delivered to buster@example.com", id="other-mailbox"),
+        pytest.param(
+            "=?utf-8?q?intruder=40evil.example=2C?=@example.com",
+            "a To: header of intruder@evil.example,@example.com",
+            id="second-recipient",
+        ),
+        pytest.param(
+            "=?utf-8?q?x=0D=0ABcc=3A_victim=40example.com?=@example.com",
+            "an encoded CR LF and a Bcc: header",
+            id="encoded-header-injection",
+        ),
+        pytest.param("=?UTF-8?B?YnVzdGVy?=@example.com", "base64 for buster", id="base64"),
+    ],
+)
+def test_an_address_with_an_encoded_word_is_refused(submit, giphy, inbox, broker, email, what):
+    giphy.search_finds(GIF)
+
+    fields = form(email=email)
+    response = submit(fields)
+
+    assert_refused(
+        response, broker, inbox, giphy, fields, f"the address {email!r} (an RFC 2047 encoded word: {what})", INVALID_EMAIL
+    )
+
+
+@pytest.mark.reference
+def test_an_address_with_an_equals_and_a_question_mark_is_fine(submit, giphy, inbox, broker):
+    email = "a=?b@example.com"  # odd but valid, and no encoded word
+
+    response = submit(form(email=email))
+
+    assert response.status_code in (302, 303) and [m.args for m in broker.queued()] == [[email, THOUGHT]], (
+        f"POST /mailers with {email!r} answered {response.status_code}; expected the redirect "
+        "and one job: only an encoded word (=?charset?q-or-b?text?=) is refused."
+    )

@@ -190,3 +190,36 @@ def test_the_log_says_when_the_email_went_without_a_gif(run_job, giphy, inbox, c
         "Logged: "
         + json.dumps([f"{r.levelname}: {r.getMessage()[:100]}" for r in caplog.records][-5:])
     )
+
+
+@pytest.mark.reference  # beyond step 05 (issue 12)
+@pytest.mark.parametrize("how", ["401", "500", "timeout"])
+def test_the_log_shows_neither_the_giphy_key_nor_the_thought(run_job, giphy, inbox, caplog, how):
+    from kata.fixtures import GIPHY_TEST_KEY
+
+    thought = "my secret crush on Lucille 2"
+    if how == "timeout":  # as requests words it: the URL, and so the key, is in the text
+        for url in (SEARCH_URL, RANDOM_URL):
+            giphy.mock.get(url, body=requests.exceptions.ConnectTimeout(
+                f"HTTPSConnectionPool(host='api.giphy.com', port=443): Max retries exceeded with "
+                f"url: /v1/gifs/search?q=my+secret&api_key={GIPHY_TEST_KEY}"
+            ))
+    else:
+        giphy_fails(giphy, how)
+
+    with caplog.at_level(logging.DEBUG):
+        job = run_job(EMAIL, thought)
+
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records]
+    leaks = [message for _, message in logged if GIPHY_TEST_KEY in message]
+    assert not leaks, (
+        f"with Giphy failing ({how}), the log holds the Giphy API key: {leaks[:2]}. The "
+        "requests exception's text has the URL, api_key=... included: describe the problem "
+        "(the status code, the exception's type) without it."
+    )
+    told = [message for level, message in logged if level >= logging.INFO and "secret crush" in message]
+    assert not told, (
+        f"with Giphy failing ({how}), the log at INFO and above holds the user's thought: "
+        f"{told[:2]}. Log it at DEBUG only, when debugging."
+    )
+    assert job.state == "SUCCESS" and len(inbox.deliveries) == 1, describe(job)

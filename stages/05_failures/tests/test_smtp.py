@@ -110,3 +110,30 @@ def test_when_smtp_comes_back_the_email_is_sent_exactly_once(run_job, giphy, inb
         f"{describe(job)} after {len(job.retries)} retries, and {len(inbox.deliveries)} "
         f"email(s) arrived; expected exactly one email and SUCCESS. {TASK_1}."
     )
+
+
+SMTP_WINDOW = 300  # seconds: an SMTP outage shorter than this never uses up a job's retries
+
+
+@pytest.mark.reference  # beyond step 05 (issue 12): full jitter alone can make every wait ~0
+def test_the_smtp_retries_cover_a_window_of_minutes_whatever_the_jitter(run_job, giphy, inbox, smtp):
+    giphy.search_finds(GIF)
+    smtp.down()
+
+    jobs = [run_job(EMAIL, THOUGHT) for _ in range(RUNS)]
+
+    totals = sorted(sum(job.countdowns) for job in jobs)
+    assert totals[0] >= SMTP_WINDOW, (
+        f"over {RUNS} jobs with SMTP down, the waits between retries added up to {totals} "
+        f"seconds; expected at least {SMTP_WINDOW} s for every job. With full jitter each wait "
+        "is drawn between 0 and the backoff, so all of them can be near zero and a short "
+        "outage uses up every retry. Keep a floor under each wait (half the backoff, say, "
+        "plus jitter on the other half)."
+    )
+    patterns = {tuple(job.countdowns) for job in jobs}
+    assert len(patterns) > 1, f"{RUNS} jobs waited exactly {sorted(patterns)[0]}: keep the jitter."
+    assert all(job.state == "FAILURE" for job in jobs), [describe(job) for job in jobs]
+    visibility = 3600  # the broker's default visibility_timeout (workit/config.py)
+    assert max(max(job.countdowns) for job in jobs) < visibility, (
+        "a single wait is longer than the visibility timeout: the job would be handed out twice."
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 import requests
+
+logger = logging.getLogger(__name__)
 
 GIPHY_API = os.environ.get("GIPHY_API_URL", "https://api.giphy.com/v1/gifs")
 SEARCH_URL = f"{GIPHY_API}/search"
@@ -37,6 +40,17 @@ def is_transient(problem: BaseException) -> bool:
     return response is not None and (response.status_code == 429 or response.status_code >= 500)
 
 
+def describe(problem: BaseException) -> str:
+    """What went wrong, fit for a log. Never the exception's text: requests puts the URL in it,
+    and the URL holds the API key (api_key=...) and the user's thought (q=...)."""
+    response = problem.response if isinstance(problem, requests.HTTPError) else None
+    if response is not None:
+        return f"HTTP {response.status_code}"
+    if isinstance(problem, requests.RequestException):
+        return type(problem).__name__  # ConnectTimeout, ReadTimeout, ConnectionError...
+    return f"an answer we cannot read ({type(problem).__name__})"
+
+
 def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     query = thought[:MAX_QUERY]
     try:
@@ -46,11 +60,15 @@ def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     try:
         return _random(query, api_key, timeout)
     except _FAILURES as problem:
+        if logger.isEnabledFor(logging.DEBUG):  # the details, for debugging: the key blotted out
+            details = f"search: {search_problem!r}; random: {problem!r}"
+            logger.debug("Giphy gave no GIF for %r (%s)", query, details.replace(api_key, "***") if api_key else details)
+        # `from None`: the requests exceptions, URLs and all, stay out of any traceback.
         raise GiphyError(
-            f"Giphy gave no GIF for {query!r}: search failed ({search_problem!r}), "
-            f"then random failed ({problem!r})",
+            f"Giphy gave no GIF: search failed ({describe(search_problem)}), "
+            f"then random failed ({describe(problem)})",
             transient=is_transient(search_problem) or is_transient(problem),
-        ) from problem
+        ) from None
 
 
 def _search(query: str, api_key: str, timeout: float) -> str:
