@@ -1,8 +1,9 @@
 """`make demo`: the lesson's story with real processes, from the form to the inbox.
 
 Starts Redis, maildump, a Giphy stand-in that answers after a delay, the synchronous app
-(solutions/01_sync) and the background app (solutions/04_enqueue) with its Celery worker;
-posts the same form to both; prints both response times, then waits for the email.
+(solutions/01_sync) and the finished background app (solutions/06_status, its database
+migrated into a temporary SQLite file) with its Celery worker; posts the same form to both;
+prints both response times, then waits for the email and reads the request's status page.
 
 Each app is timed twice: its first POST, which also pays for what a process does once
 (connecting to Redis, for the background app), and the steady state, the median of the next
@@ -31,12 +32,14 @@ from kata.stack import (
     StackError,
     app_environment,
     maildump_service,
+    migrate_database,
     redis_service,
     web_service,
     worker_service,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKGROUND_APP = ROOT / "solutions" / "06_status"
 FORM = {"mailers[email]": "learner@example.com", "mailers[thought]": "a cat typing very fast"}
 SYNC_EMAIL = "sync@example.com"  # the sync app's emails, told apart from the background one's
 STEADY = 20  # posts after the first, for the steady state (their median)
@@ -70,20 +73,33 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
-def take_back_demo_jobs(redis_url: str) -> int:
-    """Remove the demo's jobs still waiting in Redis (only those: the queue may be yours)."""
+def demo_request_ids(database: Path) -> set[str]:
+    """The ids of the requests the background app (step 06) keeps in the demo's database."""
+    import sqlite3
+
+    if not database.exists():
+        return set()
+    with sqlite3.connect(database) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM mailer_requests")}
+
+
+def take_back_demo_jobs(redis_url: str, database: Path) -> int:
+    """Remove the demo's jobs still waiting in Redis (only those: the queue may be yours).
+
+    A step 04/05 job names the demo's address; a step 06 job, one of the demo's requests."""
     import redis as redis_client
 
     from kata.broker import decode_task_message
 
     client = redis_client.Redis.from_url(redis_url, socket_timeout=5)
+    ours = [FORM["mailers[email]"], *demo_request_ids(database)]
     taken = 0
     for raw in client.lrange("celery", 0, -1):
         try:
             message = decode_task_message(raw)
         except (ValueError, LookupError, TypeError):
             continue
-        if message.args[:1] == [FORM["mailers[email]"]]:
+        if message.args[:1] and message.args[0] in ours:
             taken += client.lrem("celery", 1, raw)
     return taken
 
@@ -129,11 +145,12 @@ def main(giphy_delay: float) -> None:
                 giphy = stack.enter_context(GiphyStandIn(delay=giphy_delay))
                 giphy_url = giphy.api_url
                 click.echo(f"Giphy: a local stand-in that answers after {giphy_delay:.1f} s ({giphy_url})")
-            env = app_environment(redis.url, inbox, giphy_url)
+            env = {**app_environment(redis.url, inbox, giphy_url), "DATABASE_URL": f"sqlite:///{logs / 'workit.sqlite3'}"}
+            migrate_database(BACKGROUND_APP, env, logs)
             sync_web = stack.enter_context(web_service(ROOT / "solutions" / "01_sync", env, logs, "web-sync"))
-            background_web = stack.enter_context(web_service(ROOT / "solutions" / "04_enqueue", env, logs, "web-background"))
-            stack.enter_context(worker_service(ROOT / "solutions" / "04_enqueue", env, logs))
-            click.echo("Started: the sync app (step 01), the background app (step 04) and its Celery worker.\n")
+            background_web = stack.enter_context(web_service(BACKGROUND_APP, env, logs, "web-background"))
+            stack.enter_context(worker_service(BACKGROUND_APP, env, logs))
+            click.echo("Started: the sync app (step 01), the finished background app (step 06) and its Celery worker.\n")
             for web in (sync_web, background_web):  # first page load: templates, imports
                 requests.get(f"{web.url}/", timeout=10).raise_for_status()
 
@@ -158,6 +175,17 @@ def main(giphy_delay: float) -> None:
             gif = html.split('src="', 1)[1].split('"', 1)[0] if 'src="' in html else "(no GIF found)"
             click.echo(f"The background app's first email arrived: {newest['subject']!r} to {FORM['mailers[email]']}")
             click.echo(f"  GIF:   {gif}")
+            status_page = background_answer.headers.get("Location", "")
+            if status_page:
+                status: dict[str, object] = {}
+                for _ in range(50):  # the worker commits "sent" just after the email is handed over
+                    status = requests.get(
+                        requests.compat.urljoin(background_web.url, status_page), headers={"Accept": "application/json"}, timeout=10
+                    ).json()
+                    if status.get("done"):
+                        break
+                    time.sleep(0.1)
+                click.echo(f"  Its status page, {status_page}, says: {status.get('words', status.get('status'))}")
             click.echo(f"  Inbox: {inbox.inbox_url} (gone when the demo ends; `make run` keeps a stack up)")
         except StackError as problem:
             raise click.ClickException(f"{problem}. This is a set-up problem, not a bug in your code.") from None
@@ -167,7 +195,7 @@ def main(giphy_delay: float) -> None:
         finally:
             click.echo("Stopping the stack...")
             if redis is not None:  # the worker would send the rest later, from your Redis too
-                taken = take_back_demo_jobs(redis.url)
+                taken = take_back_demo_jobs(redis.url, logs / "workit.sqlite3")
                 if taken:
                     click.echo(f"  took the demo's {taken} unsent jobs back out of Redis")
     click.echo("Done: nothing left running.")

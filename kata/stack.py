@@ -332,3 +332,68 @@ def worker_service(code_dir: Path, env: Mapping[str, str], logs: Path, concurren
         yield service
 
 
+
+
+# --- The database (stage 06 on): migrations, and a PostgreSQL of its own -----------------
+
+
+def migrate_database(code_dir: Path, env: Mapping[str, str], logs: Path) -> None:
+    """`flask --app workit db upgrade` in `code_dir`: the tables of the database in env."""
+    log = logs / "db-upgrade.log"
+    command = [sys.executable, "-m", "flask", "--app", "workit", "db", "upgrade"]
+    done = subprocess.run(command, cwd=code_dir, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise StackError(f"`flask db upgrade` in {code_dir} exited with code {done.returncode}:\n{(done.stdout + done.stderr)[-1500:]}")
+
+
+def postgres_binaries() -> dict[str, str] | None:
+    """initdb, pg_ctl (PATH, or Debian's /usr/lib/postgresql/N/bin), or None when absent."""
+    found = {name: shutil.which(name) for name in ("initdb", "pg_ctl")}
+    if not all(found.values()):
+        for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+            if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+                found = {name: str(bindir / name) for name in ("initdb", "pg_ctl")}
+                break
+    return found if all(found.values()) else None  # type: ignore[return-value]
+
+
+@contextmanager
+def postgres_service(logs: Path) -> Iterator[str]:
+    """A PostgreSQL cluster in a temporary folder on a free port; yields its URL.
+
+    PostgreSQL refuses to run as root: as root, the cluster belongs to the user `nobody`.
+    """
+    import pwd
+    import tempfile
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise StackError("PostgreSQL is not installed (apt-get install postgresql): no initdb or pg_ctl")
+    as_user: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="kata-postgres-"))
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+        as_user = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups", "--"]
+    data, port = folder / "data", free_port()
+    log = logs / "postgres.log"
+
+    def run(*command: str) -> None:
+        done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=60, cwd=folder)
+        if done.returncode != 0:
+            raise StackError(f"{Path(command[0]).name} failed ({done.returncode}): {(done.stdout + done.stderr)[-800:]}")
+
+    try:
+        run(binaries["initdb"], "-D", str(data), "-U", "workit", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = f"-p {port} -k {folder} -c listen_addresses={HOST} -c fsync=off"
+        run(binaries["pg_ctl"], "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "start")
+        try:
+            yield f"postgresql://workit@{HOST}:{port}/postgres"
+        finally:
+            subprocess.run([*as_user, binaries["pg_ctl"], "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+            server_log = folder / "server.log"
+            if server_log.exists():
+                log.write_text(server_log.read_text(errors="replace"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,5 +1,6 @@
 """End to end in a real browser: headless Chromium fills in the form of the finished app
-(solutions/05_failures), lands on /sent, and the email reaches maildump through the worker."""
+(solutions/06_status), lands on the request's status page, sees it say sent without a reload,
+and the email reaches maildump through the worker."""
 
 from __future__ import annotations
 
@@ -11,12 +12,21 @@ from typing import Any
 
 import pytest
 
-from kata.stack import STANDIN_GIF, GiphyStandIn, Maildump, RedisInfo, app_environment, web_service, worker_service
+from kata.stack import (
+    STANDIN_GIF,
+    GiphyStandIn,
+    Maildump,
+    RedisInfo,
+    app_environment,
+    migrate_database,
+    web_service,
+    worker_service,
+)
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-FINISHED_APP = ROOT / "solutions" / "05_failures"
+FINISHED_APP = ROOT / "solutions" / "06_status"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -49,9 +59,11 @@ def browser_page() -> Iterator[Any]:
 
 
 def test_a_person_submits_the_form_and_gets_the_email(
-    browser_page: Any, real_redis: RedisInfo, mail_inbox: Maildump, giphy_standin: GiphyStandIn, stack_logs: Path
+    browser_page: Any, real_redis: RedisInfo, mail_inbox: Maildump, giphy_standin: GiphyStandIn, stack_logs: Path,
+    tmp_path: Path,
 ) -> None:
-    env = app_environment(real_redis.url, mail_inbox, giphy_standin.api_url)
+    env = {**app_environment(real_redis.url, mail_inbox, giphy_standin.api_url), "DATABASE_URL": f"sqlite:///{tmp_path / 'workit.sqlite3'}"}
+    migrate_database(FINISHED_APP, env, stack_logs)
     with web_service(FINISHED_APP, env, stack_logs) as web, worker_service(FINISHED_APP, env, stack_logs):
         page = browser_page
         page.goto(web.url + "/")
@@ -59,8 +71,9 @@ def test_a_person_submits_the_form_and_gets_the_email(
         page.fill('input[name="mailers[email]"]', "ada@example.com")
         page.fill('[name="mailers[thought]"]', "a cat typing very fast")
         page.get_by_role("button", name="Give me the randomness...").click()
-        page.wait_for_url("**/sent")
-        assert "You did it! Email sent to ada@example.com" in page.inner_text("body")
+        page.wait_for_url("**/mailers/*")
+        assert "Queued: your email to ada@example.com" in page.inner_text("body")
+        page.wait_for_function("() => document.body.innerText.includes('Sent! Check your inbox.')", timeout=15000)
         messages = mail_inbox.wait_for(1, timeout=15)
     assert [m["recipients"]["to"] for m in messages] == [["ada@example.com"]]
     assert STANDIN_GIF in mail_inbox.html(int(messages[0]["id"]))

@@ -1,0 +1,83 @@
+"""Task 2: a mailer request is a row: its id, what was asked, its status and its times."""
+
+from __future__ import annotations
+
+import string
+
+EMAIL = "buster@example.com"
+THOUGHT = "I'm a monster"
+TASK_2 = "README, task 2: the MailerRequest model in workit/models.py"
+URL_SAFE = set(string.ascii_letters + string.digits + "-_")
+
+
+def bits_of(request_id: str) -> int:
+    """How many random bits an id of this length can hold, judged by its alphabet."""
+    per_char = 4 if set(request_id) <= set(string.hexdigits) else 6
+    return per_char * len(request_id)
+
+
+def test_a_new_request_is_queued_and_keeps_what_was_asked(database):
+    db = database()
+
+    request_id = db.add(EMAIL, THOUGHT)
+
+    row = db.row(request_id)
+    assert row is not None, f"a MailerRequest was added and committed, and no row has its id {request_id!r}."
+    asked = {key: row.get(key) for key in ("email", "thought", "status", "gif_url", "error")}
+    assert asked == {"email": EMAIL, "thought": THOUGHT, "status": "queued", "gif_url": None, "error": None}, (
+        f"a new request's row is {asked}; expected the email and the thought as given, the "
+        f"status 'queued' by default, and no GIF or error yet. {TASK_2}."
+    )
+    assert row.get("created_at") and row.get("updated_at"), (
+        f"a new request's created_at is {row.get('created_at')!r} and updated_at "
+        f"{row.get('updated_at')!r}; both are set when the row is made, by default."
+    )
+
+
+def test_ids_are_long_random_strings_not_a_counter(database):
+    db = database()
+
+    ids = [db.add() for _ in range(40)]
+
+    assert all(isinstance(i, str) for i in ids), (
+        f"the ids are {ids[:3]!r}...: numbers. The status page's URL holds the id and the page shows "
+        "an email address: with 1, 2, 3..., anyone can read everyone's. Make the id a random string."
+    )
+    assert len(set(ids)) == len(ids), f"{len(ids)} requests got only {len(set(ids))} different ids."
+    short = [i for i in ids if bits_of(i) < 128]
+    assert not short, (
+        f"ids such as {short[0]!r} hold fewer than 128 random bits: short enough to guess. Use "
+        "Python's `secrets` module (an unguessable token), not a counter, a time or `random`."
+    )
+    assert all(set(i) <= URL_SAFE for i in ids), (
+        f"ids such as {ids[0]!r} have characters that a URL must escape; use URL-safe ones."
+    )
+    alike = [
+        sum(a == b for a, b in zip(first, second)) / len(first) for first, second in zip(ids, ids[1:])
+    ]
+    assert max(alike) < 0.5, (
+        f"one request's id and the next agree in {max(alike):.0%} of their characters ({ids[0]!r}, "
+        f"{ids[1]!r}): they follow each other like a clock or a counter (uuid1 is made of the time "
+        "and the machine). Anyone who has one id could guess the next: draw every id at random."
+    )
+
+
+def test_updated_at_moves_when_the_status_does(database, app):
+    db = database()
+    request_id = db.add()
+    before = db.row(request_id)
+
+    sqlalchemy = app.extensions["sqlalchemy"]
+    with app.app_context():
+        record = sqlalchemy.session.get(db.model, request_id)
+        record.status = "sending"
+        sqlalchemy.session.commit()
+    after = db.row(request_id)
+
+    assert after["status"] == "sending"
+    assert after["updated_at"] > before["updated_at"] and after["created_at"] == before["created_at"], (
+        f"the status changed and updated_at went from {before['updated_at']!r} to "
+        f"{after['updated_at']!r} (created_at from {before['created_at']!r} to "
+        f"{after['created_at']!r}); expected updated_at to move on every change and created_at "
+        "to stay. SQLAlchemy's column option for a value set on every UPDATE does it."
+    )
