@@ -258,7 +258,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
     stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
     """
     from kata.hints import HintsError, SeenHints, load_hints
-    from kata.learner import hint_lines, pick_hint
+    from kata.learner import pick_hint
 
     seen = SeenHints(kata.root)
     result = None
@@ -299,6 +299,13 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
             if (kata.root / "solutions" / stage.name).is_dir():
                 _echo(f"Still stuck? Compare with the reference: kata diff {number_text}")
             return
+    _show_hint(seen, stage, hints, chosen)
+
+
+def _show_hint(seen: Any, stage: Stage, hints: list[Any], chosen: Any) -> None:
+    """Print a hint and remember that the learner has seen it."""
+    from kata.learner import hint_lines
+
     before = seen.seen(stage.name)
     seen.mark(stage.name, chosen.number)
     _echo("")
@@ -558,7 +565,7 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
 
 def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
     from kata.hints import HintsError, SeenHints, load_hints
-    from kata.learner import hint_lines, pick_hint
+    from kata.learner import pick_hint
 
     try:
         hints = load_hints(stage)
@@ -570,11 +577,7 @@ def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
     if chosen is None:
         _echo(f"\nYou have seen every hint for {stage.name}. A task's last hint again: kata hint {short_name(stage)} TASK.")
         return
-    before = seen.seen(stage.name)
-    seen.mark(stage.name, chosen.number)
-    _echo("")
-    for line in hint_lines(stage, hints, chosen, before):
-        _echo(line)
+    _show_hint(seen, stage, hints, chosen)
 
 
 @contextlib.contextmanager
