@@ -358,3 +358,35 @@ def test_when_redis_comes_back_the_next_form_is_queued(submit, fake_redis, giphy
         f"{queued(broker)!r}; expected the redirect and one job: a failed publish must not "
         "leave the app unable to queue."
     )
+
+
+@pytest.mark.given
+def test_a_get_request_never_queues_an_email(client, giphy, inbox, broker):
+    query = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
+    response = client.get("/mailers", query_string=query)
+    jobs = queued(broker)
+    assert response.status_code == 405 and jobs == [], (
+        f"GET /mailers?... answered {response.status_code} and queued {jobs!r}: a GET must never "
+        "send an email. Any link, image tag or prefetching browser makes GET requests, so anyone "
+        "could make the app mail anybody. Only POST /mailers queues (405 for a GET)."
+    )
+    assert_nothing_done(broker, inbox, giphy, "a GET instead of a POST")
+
+
+def test_when_queueing_fails_the_page_never_says_the_email_was_sent(app_config, redis_outage, giphy, inbox):
+    celery = {**app_config["CELERY"], "broker_transport_options": {**FAST_FAIL, "polling_interval": 0.02}}
+    with app_with(app_config, REDIS_URL=redis_outage.refused, CELERY=celery) as app:
+        client = app.test_client()
+        try:
+            response = client.post("/mailers", data=FORM, follow_redirects=True)
+        except NotImplementedError:
+            raise
+        except Exception:
+            return  # the error reached Flask: a 500 for the user, and nothing claims it worked
+    text = response.get_data(as_text=True)
+    assert response.request.path != "/sent" and "Email sent" not in text, (
+        f"Redis refused the job, yet POST /mailers answered {response.status_code} and the page "
+        "says the email was sent: an `except` around .delay() that carries on as if it had "
+        "worked loses the email and tells the user the opposite. Let the error through (the "
+        "user gets a 500), or catch only the broker's error and show the form again."
+    )
