@@ -89,9 +89,10 @@ def _echo(*args: Any, **kwargs: Any) -> None:
     click.echo(*args, **kwargs)
 
 
-def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, **options: Any) -> TestRun:
+def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, refresh: bool = False, **options: Any) -> TestRun:
     """Run the stages' tests with progress dots. With `cache`, a stage whose inputs have not
-    changed since its last clean run is not run again (kata.cache)."""
+    changed since its last clean run is not run again (kata.cache); `refresh` runs every
+    stage all the same, and keeps the new results."""
     from kata.learner import ProgressDots
 
     if kata.launcher is not None:
@@ -105,7 +106,7 @@ def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, **opt
 
     target, args = options.get("target", "stages"), tuple(options.get("pytest_args", ()))
     keys = {stage.name: results.key(stage, target, args, dict(os.environ)) for stage in stages}
-    kept = {stage.name: results.load(kata.root, stage.name, target, keys[stage.name]) for stage in stages}
+    kept = {stage.name: None if refresh else results.load(kata.root, stage.name, target, keys[stage.name]) for stage in stages}
     stale = [stage for stage in stages if kept[stage.name] is None]
     if len(stale) < len(stages):
         same = [name for name, result in kept.items() if result is not None]
@@ -475,13 +476,7 @@ def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None
     """One check, its lines printed; the run it used (fresh: not from the cache)."""
     if run is None:
         args = ("--integration",) if integration else ()
-        run = _run(kata, [stage], f"checking {stage.name}", not fresh, target="stages", pytest_args=args)
-        if fresh:
-            from kata import cache
-
-            result = run.stage(stage.name)
-            if cache.keepable(result, run, args):
-                cache.store(kata.root, result, "stages", cache.key(stage, "stages", args, dict(os.environ)))
+        run = _run(kata, [stage], f"checking {stage.name}", True, fresh, target="stages", pytest_args=args)
     try:
         _check(kata, stage, integration, False, False, run)
     except SystemExit:

@@ -134,7 +134,7 @@ def run_mutant(root: Path, mutant: Mutant, time_limit: float = TIME_LIMIT) -> Ve
     result = run.stage(mutant.stage)
     if run.problem and not run.timed_out:
         return Verdict(mutant, "wrong message", f"the run itself failed: {run.problem.splitlines()[0]}", seconds)
-    failing = [test for test in result.failures if not test.given] + [t for t in result.failures if t.given]
+    failing = sorted(result.failures, key=lambda test: test.given)  # the step's own tests first
     if not failing and not result.broken and not run.timed_out:
         return Verdict(mutant, "survived", "every test passes", seconds)
     expected = [test for test in failing if pattern_matches(mutant.test, test.name)]
