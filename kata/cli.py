@@ -516,7 +516,7 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
         events.read_lines()
     else:
         events.watch_files(kata.root / "stages" / stage.name, kata.root, poll)
-    with cbreak(sys.stdin.fileno()) if keys else _nothing():
+    with cbreak(sys.stdin.fileno()) if keys else contextlib.nullcontext():
         if keys:
             events.read_keys(sys.stdin.fileno())
         # Only now say which keys work: entering cbreak mode flushes what was typed before
@@ -573,11 +573,6 @@ def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
         _echo(f"\nYou have seen every hint for {stage.name}. A task's last hint again: kata hint {short_name(stage)} TASK.")
         return
     _show_hint(seen, stage, hints, chosen)
-
-
-@contextlib.contextmanager
-def _nothing() -> Any:
-    yield
 
 
 @main.command()
