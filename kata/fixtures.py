@@ -22,8 +22,8 @@ GIPHY_TEST_KEY = "kata-test-giphy-key"
 
 # What create_app() reads from the environment (GIPHY_TIMEOUT, MAIL_TIMEOUT, SECRET_KEY, ...),
 # and what Celery reads (CELERY_BROKER_URL): a value left in your shell must not change a test.
-SETTINGS_PREFIXES = ("GIPHY_", "MAIL_", "REDIS_", "CELERY_")
-SETTINGS = ("SECRET_KEY", "FLASK_DEBUG")
+SETTINGS_PREFIXES = ("GIPHY_", "MAIL_", "REDIS_", "CELERY_", "RATELIMIT_")
+SETTINGS = ("SECRET_KEY", "FLASK_DEBUG", "PROXY_FIX_X_FOR")
 
 
 def _started_by_workit(thread: threading.Thread) -> bool:
@@ -207,6 +207,9 @@ def app_config(inbox: SmtpInbox, tmp_path: Path) -> dict[str, Any]:
         # Stage 04's solution on protects the form with a CSRF token (Flask-WTF). Tests post
         # the form directly; the test of the protection turns it back on.
         "WTF_CSRF_ENABLED": False,
+        # Stage 06's solution on limits how many forms a client or an address may send
+        # (Flask-Limiter). Tests send many; the tests of the limits turn them back on.
+        "RATELIMIT_ENABLED": False,
     }
 
 

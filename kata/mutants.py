@@ -12,10 +12,12 @@ template has no solutions/, so it never shows them):
     test = "tests/test_mailers.py::test_the_thought_is_trimmed*"   # a kata.hints pattern
     message = "trim"          # the expected test's failure message must say this
     integration = false       # true: caught only by the real stack (--integration)
+    reference = false         # true: caught by a test marked reference (run with --reference)
 
 `python -m kata mutants [STAGE...]` copies the kata into a temporary directory per mutant,
 puts the mutated reference in the place of the learner's `workit`, runs the stage's tests
-as a learner's code is run (no `reference` tests), and sorts each mutant:
+as a learner's code is run (no `reference` tests, unless the mutant says `reference = true`),
+and sorts each mutant:
 
 - killed: the expected test fails, and its message holds the phrase;
 - wrong message: rejected, but not by the expected test, or by a message without the phrase
@@ -65,6 +67,7 @@ class Mutant:
     test: str
     message: str
     integration: bool = False
+    reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ def load_mutants(root: Path, stage: str) -> list[Mutant]:
             raise MutantsError(f"solutions/{stage}/{MUTANTS_FILE}: two mutants are called {entry['id']!r}")
         seen.add(entry["id"])
         fields = {key: entry[key] for key in REQUIRED}
-        mutants.append(Mutant(stage, **fields, integration=bool(entry.get("integration", False))))
+        flags = {flag: bool(entry.get(flag, False)) for flag in ("integration", "reference")}
+        mutants.append(Mutant(stage, **fields, **flags))
     return mutants
 
 
@@ -128,7 +132,7 @@ def run_mutant(root: Path, mutant: Mutant, time_limit: float = TIME_LIMIT) -> Ve
         copy = Path(tmp)
         _copy_kata(root, mutant.stage, copy)
         (copy / "stages" / mutant.stage / mutant.file).write_text(mutated, encoding="utf-8")
-        args = ("--integration",) if mutant.integration else ()
+        args = tuple(f"--{flag}" for flag in ("integration", "reference") if getattr(mutant, flag))
         run = run_tests(copy, [Stage(copy, mutant.stage)], target="stages", pytest_args=args, time_limit=time_limit)
     seconds = time.monotonic() - started
     result = run.stage(mutant.stage)

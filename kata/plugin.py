@@ -24,6 +24,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help=f"run the tests against solutions/ instead of stages/ (same as {TARGET_ENV}=solutions)",
     )
+    group.addoption(
+        "--reference",
+        action="store_true",
+        help="run the tests marked reference against stages/ too (the mutation suite's mutants of the reference do)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,8 +51,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `reference` check what the reference app does beyond the step: they run
-    against solutions/ only, never against the learner's code."""
-    if config.stash[_target_key] == "solutions":
+    against solutions/ only, never against the learner's code (unless --reference: a mutant of
+    the reference, put in the learner's place)."""
+    if config.stash[_target_key] == "solutions" or config.getoption("reference"):
         return
     beyond = [item for item in items if item.get_closest_marker("reference")]
     if beyond:
