@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -39,6 +41,7 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from limits.errors import StorageError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workit.validation import InvalidForm, clean_form
@@ -97,6 +100,15 @@ def limit_mailers(view: View) -> View:
     )
     per_client = limiter.limit(_limit("RATELIMIT_PER_CLIENT"), error_message=TOO_MANY_FROM_YOU)
     return per_client(per_recipient(view))
+
+
+def seconds_to_wait() -> int:
+    """Seconds until the limit this request broke lets a form through again (60 if unknown)."""
+    broken = limiter.current_limit
+    try:
+        return max(1, math.ceil(broken.reset_at - time.time())) if broken else 60
+    except StorageError:  # Redis went away since it counted the form
+        return 60
 
 
 def init_limits(app: Flask) -> None:

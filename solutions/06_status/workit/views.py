@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
 from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
 from kombu.exceptions import OperationalError
 from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from workit.db import db
-from workit.limits import limit_mailers, limiter
+from workit.limits import limit_mailers, seconds_to_wait
 from workit.models import FINAL, STATUS_WORDS, MailerRequest
 from workit.tasks import send_randomness_email
 from workit.validation import (
@@ -148,9 +147,9 @@ def earlier_request() -> MailerRequest | None:
     return db.session.scalar(db.select(MailerRequest).filter_by(task_id=task_id))
 
 
-def to_earlier(record: MailerRequest) -> Response:
+def to_earlier(earlier: MailerRequest) -> Response:
     flash(SENT_BEFORE)
-    return redirect(url_for("mailers.status", request_id=record.id), code=303)
+    return redirect(url_for("mailers.status", request_id=earlier.id), code=303)
 
 
 @bp.before_request
@@ -210,12 +209,8 @@ def form_expired(error: CSRFError) -> tuple[str, int]:
 def too_many(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
     # Over a limit (workit/limits.py): nothing is written or queued. The form again, filled in,
     # with the wait; the wait in Retry-After too.
-    try:
-        wait = max(1, math.ceil(limiter.current_limit.reset_at - time.time())) if limiter.current_limit else 60
-    except StorageError:
-        wait = 60
-    minutes = math.ceil(wait / 60)
-    when = f"{wait} seconds" if wait < 120 else f"{minutes} minutes"
+    wait = seconds_to_wait()
+    when = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
     message = f"{error.description} Please wait {when}, then send it again."
     email = request.form.get("mailers[email]", "")
     thought = request.form.get("mailers[thought]", "")

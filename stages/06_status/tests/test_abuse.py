@@ -41,6 +41,7 @@ def app_config(app_config, proxy_fix):
         "RATELIMIT_PER_CLIENT": f"{PER_CLIENT} per minute",
         "RATELIMIT_PER_RECIPIENT": f"{PER_RECIPIENT} per hour",
         "PROXY_FIX_X_FOR": proxy_fix,
+        "PROPAGATE_EXCEPTIONS": False,  # an error in the app is a 500 answer here, as in production
     }
 
 
