@@ -42,6 +42,15 @@ def test_a_bad_mutants_file_is_refused_with_the_reason(tmp_path: Path, text: str
         load_mutants(tmp_path, "01_a")
 
 
+def test_a_mutant_says_which_tiers_its_run_needs(tmp_path: Path) -> None:
+    (tmp_path / "solutions" / "01_a").mkdir(parents=True)
+    (tmp_path / "solutions" / "01_a" / "mutants.toml").write_text(
+        mutant_toml("plain", "x") + mutant_toml("hardening", "x") + "reference = true\nintegration = true\n"
+    )
+    flags = {m.id: (m.integration, m.reference) for m in load_mutants(tmp_path, "01_a")}
+    assert flags == {"plain": (False, False), "hardening": (True, True)}
+
+
 def test_the_runner_sorts_killed_survived_stale_and_wrong_message(tmp_path: Path) -> None:
     for name in ("kata", "conftest.py", "pyproject.toml", "stages/01_sync", "solutions/01_sync"):
         source, target = ROOT / name, tmp_path / name
