@@ -646,7 +646,8 @@ def grade(
     Prints a score table; --json FILE writes the result in GitHub Classroom's runner format
     (documented in the README and kata/grading.py). A test that hangs is stopped by
     pytest-timeout and fails; a run that outlives --timeout is stopped and its unfinished
-    tests grade as errors. Exits 0 only when everything passes.
+    tests grade as errors. Bonus stages (kata/grading.toml's [bonus]) are extra credit: their
+    points add to the score, not to the maximum. Exits 0 only when every core test passes.
     """
     from kata.grading import grade as grade_run, stage_scores, write_json
 
@@ -659,12 +660,16 @@ def grade(
     if json_path is not None:
         write_json(result, json_path)
     _echo("")
-    _echo(f"  {'stage':<14}{'tests':>6}{'passed':>8}{'points':>16}")
-    total, maximum = 0.0, 0.0
+    _echo(f"  {'stage':<22}{'tests':>6}{'passed':>8}{'points':>16}")
+    total, bonus_points = 0.0, 0.0
     for stage_name, count, passed, score, max_score in stage_scores(result, run.stages):
-        total, maximum = total + score, maximum + max_score
-        _echo(f"  {stage_name:<14}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
-    _echo(f"  {'total':<14}{'':>6}{'':>8}{f'{total:.2f} / {maximum:g}':>16}")
+        total += score
+        bonus_points += max_score if config.is_bonus(stage_name) else 0.0
+        label = f"{stage_name} (bonus)" if config.is_bonus(stage_name) else stage_name
+        _echo(f"  {label:<22}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
+    extra = f"  (bonus stages are extra credit: up to {bonus_points:g} more)" if bonus_points else ""
+    core_max = result["max_score"]
+    _echo(f"  {'total':<22}{'':>6}{'':>8}{f'{total:.2f} / {core_max:g}':>16}{extra}")
     errors = [test for test in result["tests"] if test["status"] == "error"]
     if errors:
         _echo("")
