@@ -292,7 +292,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
     else:
         if result is not None and result.done:
             _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
-        chosen, exhausted = pick_hint(hints, seen.seen(stage.name), result)
+        chosen, _exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
             _echo(f"\nYou have seen every hint for {stage.name}, all {len(hints)} of them.")
@@ -390,13 +390,13 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
     path = f"stages/{stage.name}/{PACKAGE}"
 
     def git(*args: str, check: bool = True) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(["git", *args], check=False, cwd=root, capture_output=True, text=True, timeout=60)
         if check and done.returncode != 0:
             raise click.ClickException(f"git {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
     try:
-        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True, timeout=60)
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], check=False, cwd=root, capture_output=True, text=True, timeout=60)
     except OSError:
         raise click.ClickException("kata reset needs git, and git is not installed.") from None
     if inside.returncode != 0 or inside.stdout.strip() != "true":
@@ -477,10 +477,8 @@ def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None
     if run is None:
         args = ("--integration",) if integration else ()
         run = _run(kata, [stage], f"checking {stage.name}", True, fresh, target="stages", pytest_args=args)
-    try:
+    with contextlib.suppress(SystemExit):
         _check(kata, stage, integration, False, False, run)
-    except SystemExit:
-        pass
     return run
 
 
@@ -649,7 +647,8 @@ def grade(
     tests grade as errors. Bonus stages (kata/grading.toml's [bonus]) are extra credit: their
     points add to the score, not to the maximum. Exits 0 only when every core test passes.
     """
-    from kata.grading import grade as grade_run, stage_scores, write_json
+    from kata.grading import grade as grade_run
+    from kata.grading import stage_scores, write_json
 
     target = _target(solutions, kata)
     chosen = list(stages) or kata.stages
@@ -855,7 +854,5 @@ def giphy_standin(port: int, delay: float) -> None:
 
     with GiphyStandIn(delay=delay, port=port) as standin:
         click.echo(f"Giphy stand-in on {standin.api_url}, answering after {delay:.1f} s (Ctrl-C stops it)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass

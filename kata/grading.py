@@ -179,9 +179,8 @@ def static_tests(path: Path) -> list[tuple[str, int]]:
             continue
         cases = 1
         for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize":
-                if len(decorator.args) >= 2:
-                    cases *= _literal_length(decorator.args[1], constants)
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize" and len(decorator.args) >= 2:
+                cases *= _literal_length(decorator.args[1], constants)
         found += [(node.name if cases == 1 else f"{node.name}[#{n}]", node.lineno) for n in range(1, cases + 1)]
     return found
 

@@ -13,7 +13,15 @@ import yaml
 from click.testing import CliRunner
 
 from kata.cli import main
-from kata.grading import GradingConfig, GradingError, check_weights, load_config, split_points, static_tests, weights_path
+from kata.grading import (
+    GradingConfig,
+    GradingError,
+    check_weights,
+    load_config,
+    split_points,
+    static_tests,
+    weights_path,
+)
 from kata.layout import Stage, all_stages
 from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
 
@@ -140,7 +148,7 @@ def test_a_passing_kata_scores_full_marks(tmp_path: Path, monkeypatch: pytest.Mo
         {"01_answer": ("def answer():\n    return 42\n\n\ndef shout(text):\n    return text.upper() + '!'\n", {"test_answer.py": ANSWER_TESTS})},
         {"01_answer": 10},
     )
-    code, output, result = grade(tmp_path, clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, clean_env=monkeypatch)
     assert (code, result["status"], result["max_score"]) == (0, "pass", 10)
     assert sum(test["score"] for test in result["tests"]) == pytest.approx(10)
     # the `given` test earns nothing and is left out: the reporter's table counts passes
@@ -191,7 +199,7 @@ def test_a_hanging_test_fails_with_a_message_and_a_crash_is_an_error(tmp_path: P
 def test_a_run_that_outlives_the_time_limit_is_stopped_and_graded_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_tree(tmp_path, {"01_hang": (HANGS, {"test_it.py": SIMPLE_TESTS})}, {"01_hang": 4})
     # 6 s: time for pytest to start and collect on a busy machine before the limit stops it
-    code, output, result = grade(tmp_path, "--timeout", "6", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, "--timeout", "6", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
     assert (code, result["status"]) == (1, "error")
     assert result["message"] == "the tests did not finish within 6 s and were stopped"
     statuses = {test["name"].split("::")[1]: (test["status"], test["message"]) for test in result["tests"]}
@@ -205,7 +213,7 @@ SLOW_TO_COLLECT = "import time\n\ntime.sleep(3600)  # collection never ends\n\n\
 
 def test_a_run_stopped_before_collection_still_lists_every_test_as_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_tree(tmp_path, {"01_slow": ("", {"test_it.py": SLOW_TO_COLLECT})}, {"01_slow": 4})
-    code, output, result = grade(tmp_path, "--timeout", "2", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, "--timeout", "2", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
     assert (code, result["status"]) == (1, "error")
     statuses = {test["name"]: (test["status"], test["message"]) for test in result["tests"]}
     assert set(statuses) == {"01_slow/tests/test_it.py::test_one", "01_slow/tests/test_it.py::test_two"}, (
@@ -259,7 +267,7 @@ def test_the_weights_match_the_stages_on_disk() -> None:
     config = load_config(path)
     check_weights(config, all_stages(ROOT), path)
     with pytest.raises(GradingError, match="no weight for 09_new"):
-        check_weights(config, all_stages(ROOT) + [Stage(ROOT, "09_new")], path)
+        check_weights(config, [*all_stages(ROOT), Stage(ROOT, "09_new")], path)
     with pytest.raises(GradingError, match="weights for stages that do not exist: 01_sync"):
         check_weights(config, [s for s in all_stages(ROOT) if s.name != "01_sync"], path)
 

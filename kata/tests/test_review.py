@@ -261,6 +261,19 @@ def test_a_file_python_cannot_read_is_said_not_crashed_on(tmp_path: Path) -> Non
     assert any(c.rule.id == "requests_without_timeout" for c in result.comments)  # the other files are still read
 
 
+def test_no_ruff_settings_around_the_code_change_the_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kata's pyproject.toml lints the kata and leaves stages/*/workit out; a learner may have
+    ruff settings of their own. The review's ruff reads neither: it runs with its own rules only."""
+    codes = sorted({code for rule in RULES for code in rule.ruff})
+    (tmp_path / "ruff.toml").write_text(f'extend-exclude = ["workit"]\nforce-exclude = true\n[lint]\nignore = {json.dumps(codes)}\n')
+    monkeypatch.chdir(tmp_path)  # `kata review` runs in the checkout, beside its settings
+    ruff_rules = {rule.id for rule in RULES if rule.ruff}
+    for rule, stage, files, line in SAMPLES:
+        if rule in ruff_rules:
+            found = [c.line for c in review_of(tmp_path / rule, stage, files).comments if c.rule.id == rule]
+            assert found == [line], rule
+
+
 def test_without_ruff_the_own_rules_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(review_module, "ruff_binary", lambda: None)
     (sample,) = [s for s in SAMPLES if s[0] == "app_beside_celery_app"]
