@@ -180,7 +180,10 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
     elif partial_credit:
         extra = [f"# Bonus stages ({', '.join(bonus)}) are extra credit, graded in the last core stage's step."]
     else:
-        extra = [f"# Bonus stages ({', '.join(bonus)}) are left out: the command grader has no extra credit", "# (`python -m kata workflow --partial-credit` grades them as extra credit)."]
+        extra = [
+            f"# Bonus stages ({', '.join(bonus)}) are left out: the command grader has no extra credit",
+            "# (`python -m kata workflow --partial-credit` grades them as extra credit).",
+        ]
     package = "'.[stack]'" if config.integration else "."
     bound = limits(config)
     lines = [
