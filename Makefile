@@ -3,10 +3,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.kata-installed
 
-.PHONY: test venv machinery selfcheck demo run run-secrets bench clean
+.PHONY: test venv lint machinery selfcheck demo run run-secrets bench clean
 
-## make test: set up .venv on first use, then run the maintainers' self-check
-test: machinery selfcheck
+## make test: set up .venv on first use, then lint and run the maintainers' self-check
+test: lint machinery selfcheck
 
 venv: $(INSTALLED)
 
@@ -15,6 +15,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	PIP_CONSTRAINT=constraints.txt $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,stack]'
 	touch $@
+
+## make lint: ruff on the kata's own code, configured in pyproject.toml ([tool.ruff])
+lint: $(INSTALLED)
+	$(BIN)/ruff check kata bench solutions
 
 machinery: $(INSTALLED)
 	$(BIN)/python -m pytest kata/tests -q --integration

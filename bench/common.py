@@ -9,7 +9,6 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -82,7 +81,7 @@ def redis_server_version() -> str | None:
     binary = shutil.which("redis-server")
     if not binary:
         return None
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run([binary, "--version"], check=False, capture_output=True, text=True, timeout=10).stdout
     for word in out.split():
         if word.startswith("v="):
             return word[2:]
@@ -91,7 +90,7 @@ def redis_server_version() -> str | None:
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -101,7 +100,7 @@ def git_dirty() -> bool | None:
     """Whether the measured code (kata, stages, solutions) differs from the commit."""
     try:
         out = subprocess.run(["git", "status", "--porcelain", "--", "kata", "stages", "solutions"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=10)
+                             check=False, cwd=ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return bool(out.stdout.strip()) if out.returncode == 0 else None
@@ -166,7 +165,7 @@ def _processes() -> list[tuple[int, int, int, str]]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        head, _, rest = stat.rpartition(")")
+        _head, _, rest = stat.rpartition(")")
         fields = rest.split()
         if fields[0] == "Z":  # a zombie has exited: only its parent's wait() is missing
             continue

@@ -35,7 +35,7 @@ def stages() -> list[str]:
 
 def timed(command: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, check=False, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
     return time.perf_counter() - started, done
 
 
@@ -79,7 +79,7 @@ def test_floor():
 
 def durations(stage: str) -> list[str]:
     """The slowest set-ups, calls and teardowns of a stage, for a stage far from its floor."""
-    _, done = timed(PYTEST + [f"stages/{stage}", "--solutions", "--durations=8"])
+    _, done = timed([*PYTEST, f"stages/{stage}", "--solutions", "--durations=8"])
     lines = done.stdout.splitlines()
     try:
         start = next(i for i, line in enumerate(lines) if "slowest" in line)
@@ -100,13 +100,13 @@ def run(repeats: int = 3, selfcheck_repeats: int = 1, integration: bool = False,
             stage_times, floor_times, modules, outcome, passed = [], [], [], "", True
             for attempt in range(repeats):
                 probe = ["-p", "bench.probe"] if attempt == 0 else []
-                seconds, done = timed(PYTEST + [f"stages/{stage}", "--solutions", *probe], env={OUT_ENV: str(record)} if probe else None)
+                seconds, done = timed([*PYTEST, f"stages/{stage}", "--solutions", *probe], env={OUT_ENV: str(record)} if probe else None)
                 stage_times.append(seconds)
                 outcome, passed = tail(done), passed and done.returncode == 0
                 if attempt == 0:
                     modules = library_modules(json.loads(record.read_text())) if record.exists() else []
                     floor_file.write_text(FLOOR_TEMPLATE.format(stage=stage, modules=modules))
-                seconds, floor_done = timed(PYTEST + [str(floor_file.relative_to(ROOT))])
+                seconds, floor_done = timed([*PYTEST, str(floor_file.relative_to(ROOT))])
                 if floor_done.returncode != 0:
                     raise RuntimeError(f"the floor run for {stage} failed: {tail(floor_done, 15)}")
                 floor_times.append(seconds)

@@ -56,9 +56,9 @@ def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
     results: dict[str, Any] = {"repeats": repeats}
     with tempfile.TemporaryDirectory(prefix="kata-loop-") as tmp:
         root = _copy(Path(tmp))
-        _timed(kata + ["status"], root)  # every stage's result kept
+        _timed([*kata, "status"], root)  # every stage's result kept
         bare = _median(lambda: _timed([sys.executable, "-c", "pass"], root), repeats)
-        hint = _median(lambda: _timed(kata + ["hint", EDITED], root), repeats)
+        hint = _median(lambda: _timed([*kata, "hint", EDITED], root), repeats)
         results["hint"] = {"seconds": hint, "bare_python_s": bare, "ratio": hint / bare, "target_met": hint / bare <= HINT_TARGET}
         log(f"  kata hint {EDITED[:2]}, nothing changed: {hint:.2f} s, python -c pass {bare:.2f} s, {hint / bare:.1f}x")
 
@@ -66,7 +66,7 @@ def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
 
         def status_after_edit() -> float:
             jobs.write_text(jobs.read_text() + "\n")
-            return _timed(kata + ["status"], root)
+            return _timed([*kata, "status"], root)
 
         status = _median(status_after_edit, repeats)
         alone = _median(lambda: _timed([sys.executable, "-m", "pytest", f"stages/{EDITED}", "-q", "-p", "no:cacheprovider"], root), repeats)
@@ -93,10 +93,10 @@ def run(repeats: int = 3, log: Any = print) -> dict[str, Any]:
 def report_lines(loop: dict[str, Any], met: Any) -> list[str]:
     hint, status = loop["hint"], loop["status"]
     lines = [
-        f"   kata hint, nothing changed {hint['seconds']:>7.2f} s   python -c pass {hint['bare_python_s']:.2f} s: "
-        f"{hint['ratio']:.1f}x   target <= {HINT_TARGET:g}x: {met(hint['target_met'])}",
-        f"   kata status, one stage edited {status['seconds']:>5.2f} s   that stage's pytest {status['stage_pytest_s']:.2f} s: "
-        f"{status['ratio']:.2f}x   target <= {STATUS_TARGET:g}x: {met(status['target_met'])}",
+        (f"   kata hint, nothing changed {hint['seconds']:>7.2f} s   python -c pass {hint['bare_python_s']:.2f} s: "
+        f"{hint['ratio']:.1f}x   target <= {HINT_TARGET:g}x: {met(hint['target_met'])}"),
+        (f"   kata status, one stage edited {status['seconds']:>5.2f} s   that stage's pytest {status['stage_pytest_s']:.2f} s: "
+        f"{status['ratio']:.2f}x   target <= {STATUS_TARGET:g}x: {met(status['target_met'])}"),
     ]
     for row in loop["watch"]:
         lines.append(

@@ -15,13 +15,13 @@ def format_report(results: dict[str, Any]) -> str:
     m = results["machine"]
     v = m["versions"]
     out = [
-        f"Work-It Kata benchmarks, {m['date']} (commit {m['git_commit']}"
-        f"{', with uncommitted changes in kata/stages/solutions' if m.get('uncommitted_changes_in_measured_code') else ''})",
-        f"machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
+        (f"Work-It Kata benchmarks, {m['date']} (commit {m['git_commit']}"
+        f"{', with uncommitted changes in kata/stages/solutions' if m.get('uncommitted_changes_in_measured_code') else ''})"),
+        (f"machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"redis-server {m['redis_server']}; load average {m['load_average_at_start'][0]:.2f} at start, "
-        f"{m.get('load_average_at_end', [float('nan')])[0]:.2f} at end",
-        f"versions: celery {v['celery']}, kombu {v['kombu']}, redis-py {v['redis']}, flask {v['flask']}, "
-        f"werkzeug {v['werkzeug']}, gunicorn {v['gunicorn']}",
+        f"{m.get('load_average_at_end', [float('nan')])[0]:.2f} at end"),
+        (f"versions: celery {v['celery']}, kombu {v['kombu']}, redis-py {v['redis']}, flask {v['flask']}, "
+        f"werkzeug {v['werkzeug']}, gunicorn {v['gunicorn']}"),
     ]
 
     if fb := results.get("feedback"):
@@ -57,8 +57,8 @@ def format_report(results: dict[str, Any]) -> str:
         d = eq["delay"]["median"]
         out += ["", "3. Enqueue cost (p50)",
                 f"   {'bare send_randomness_email.delay()':<44}{ms(d):>10}   ({eq['count']} calls)",
-                f"   {'raw redis LPUSH, same ' + str(eq['message_bytes']) + ' bytes':<44}{ms(eq['lpush']['median']):>10}"
-                f"   (delay() sends: {', '.join(f'{k.upper()} x{n:g}' for k, n in eq['redis_commands_per_delay'].items())})"]
+                (f"   {'raw redis LPUSH, same ' + str(eq['message_bytes']) + ' bytes':<44}{ms(eq['lpush']['median']):>10}"
+                f"   (delay() sends: {', '.join(f'{k.upper()} x{n:g}' for k, n in eq['redis_commands_per_delay'].items())})")]
         for server, web in eq["web"].items():
             out.append(f"   {'POST /mailers, ' + server:<44}{ms(web['post_mailers_p50']):>10}   {web['ratio_to_delay']:.1f}x delay()"
                        f"   target <= 2x: {_met(web['target_met'])}")

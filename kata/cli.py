@@ -292,7 +292,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
     else:
         if result is not None and result.done:
             _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
-        chosen, exhausted = pick_hint(hints, seen.seen(stage.name), result)
+        chosen, _exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
             _echo(f"\nYou have seen every hint for {stage.name}, all {len(hints)} of them.")
@@ -390,13 +390,13 @@ def reset(kata: Kata, stage: Stage, ref: str, first: bool, yes: bool) -> None:
     path = f"stages/{stage.name}/{PACKAGE}"
 
     def git(*args: str, check: bool = True) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(["git", *args], check=False, cwd=root, capture_output=True, text=True, timeout=60)
         if check and done.returncode != 0:
             raise click.ClickException(f"git {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
     try:
-        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True, timeout=60)
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], check=False, cwd=root, capture_output=True, text=True, timeout=60)
     except OSError:
         raise click.ClickException("kata reset needs git, and git is not installed.") from None
     if inside.returncode != 0 or inside.stdout.strip() != "true":
@@ -477,10 +477,8 @@ def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None
     if run is None:
         args = ("--integration",) if integration else ()
         run = _run(kata, [stage], f"checking {stage.name}", True, fresh, target="stages", pytest_args=args)
-    try:
+    with contextlib.suppress(SystemExit):
         _check(kata, stage, integration, False, False, run)
-    except SystemExit:
-        pass
     return run
 
 
@@ -646,9 +644,11 @@ def grade(
     Prints a score table; --json FILE writes the result in GitHub Classroom's runner format
     (documented in the README and kata/grading.py). A test that hangs is stopped by
     pytest-timeout and fails; a run that outlives --timeout is stopped and its unfinished
-    tests grade as errors. Exits 0 only when everything passes.
+    tests grade as errors. Bonus stages (kata/grading.toml's [bonus]) are extra credit: their
+    points add to the score, not to the maximum. Exits 0 only when every core test passes.
     """
-    from kata.grading import grade as grade_run, stage_scores, write_json
+    from kata.grading import grade as grade_run
+    from kata.grading import stage_scores, write_json
 
     target = _target(solutions, kata)
     chosen = list(stages) or kata.stages
@@ -659,12 +659,16 @@ def grade(
     if json_path is not None:
         write_json(result, json_path)
     _echo("")
-    _echo(f"  {'stage':<14}{'tests':>6}{'passed':>8}{'points':>16}")
-    total, maximum = 0.0, 0.0
+    _echo(f"  {'stage':<22}{'tests':>6}{'passed':>8}{'points':>16}")
+    total, bonus_points = 0.0, 0.0
     for stage_name, count, passed, score, max_score in stage_scores(result, run.stages):
-        total, maximum = total + score, maximum + max_score
-        _echo(f"  {stage_name:<14}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
-    _echo(f"  {'total':<14}{'':>6}{'':>8}{f'{total:.2f} / {maximum:g}':>16}")
+        total += score
+        bonus_points += max_score if config.is_bonus(stage_name) else 0.0
+        label = f"{stage_name} (bonus)" if config.is_bonus(stage_name) else stage_name
+        _echo(f"  {label:<22}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
+    extra = f"  (bonus stages are extra credit: up to {bonus_points:g} more)" if bonus_points else ""
+    core_max = result["max_score"]
+    _echo(f"  {'total':<22}{'':>6}{'':>8}{f'{total:.2f} / {core_max:g}':>16}{extra}")
     errors = [test for test in result["tests"] if test["status"] == "error"]
     if errors:
         _echo("")
@@ -850,7 +854,5 @@ def giphy_standin(port: int, delay: float) -> None:
 
     with GiphyStandIn(delay=delay, port=port) as standin:
         click.echo(f"Giphy stand-in on {standin.api_url}, answering after {delay:.1f} s (Ctrl-C stops it)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass

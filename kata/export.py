@@ -35,7 +35,7 @@ SOLUTION_DEPENDENT = [
     "bench/*",
 ]
 NEVER_COPIED = {".git", ".venv", ".tox", ".kata", "__pycache__", ".pytest_cache", "build", "dist"}
-MARKED_BLOCK = re.compile(r"<!-- solutions -->.*?<!-- /solutions -->\n?", re.S)
+MARKED_BLOCK = re.compile(r"<!-- solutions -->.*?<!-- /solutions -->\n?", re.DOTALL)
 SOLUTIONS_COMMAND = re.compile(r"--solutions|KATA_TARGET=solutions|kata diff")
 
 STUDENT_CONFTEST = '''"""The kata's pytest wiring lives in the `kata` package; this file only loads it."""
@@ -107,9 +107,8 @@ def all_files(root: Path) -> list[str]:
         relative = path.relative_to(root)
         top = relative.parts[0]
         in_build_output = top.endswith(".egg-info") or top.startswith(".venv-")
-        if path.is_file() and not NEVER_COPIED & set(relative.parts) and not in_build_output:
-            if path.suffix != ".pyc":
-                files.append(relative.as_posix())
+        if path.is_file() and not NEVER_COPIED & set(relative.parts) and not in_build_output and path.suffix != ".pyc":
+            files.append(relative.as_posix())
     return sorted(files)
 
 
@@ -182,7 +181,7 @@ def _commit(destination: Path) -> None:
 
     try:
         git("init", "-q")
-        has_identity = subprocess.run(["git", "config", "user.email"], cwd=destination, capture_output=True).returncode == 0
+        has_identity = subprocess.run(["git", "config", "user.email"], check=False, cwd=destination, capture_output=True).returncode == 0
         identity = [] if has_identity else ["-c", "user.name=Work-It Kata", "-c", "user.email=kata@example.invalid"]
         git("add", "--all", ".")
         git(*identity, "commit", "-q", "-m", "Work-It Kata: student template")

@@ -19,6 +19,9 @@ from a runner, with exercism's test-runner results (v3) as the model for each te
   service the test needs). Only a "pass" scores.
 - `status` of the result: "error" if any test is "error", else "fail" if any is "fail",
   else "pass". `message` (top level) says why, when the status is "error".
+- Bonus stages (grading.toml's `[bonus]`) are extra credit: their tests score as any other,
+  but `max_score` counts the core stages only, and the result's `status` looks at the core
+  tests only (a run of bonus stages alone: max_score 0, status from its own tests).
 - `duration` is in seconds; `output` is what the test printed, when it failed (at most 500
   characters, like exercism); `message` is the failure (at most 2000 characters).
 """
@@ -60,6 +63,15 @@ class GradingConfig:
     python: str = "3.12"
     timeout_minutes: float = 5
     integration: bool = False
+    # Extra credit: a bonus stage's points add to the score, never to max_score, and a bonus
+    # test that fails does not fail the result.
+    bonus: tuple[str, ...] = ()
+
+    def is_bonus(self, stage: str) -> bool:
+        return stage in self.bonus
+
+    def core_points(self, stages: list[str]) -> float:
+        return sum(self.weights.get(stage, 0.0) for stage in stages if not self.is_bonus(stage))
 
 
 def weights_path(root: Path) -> Path:
@@ -94,7 +106,20 @@ def load_config(path: Path) -> GradingConfig:
         python=str(classroom.get("python", "3.12")),
         timeout_minutes=minutes,
         integration=bool(classroom.get("integration", False)),
+        bonus=_bonus_stages(data.get("bonus", {}), weights, path),
     )
+
+
+def _bonus_stages(table: Any, weights: dict[str, Any], path: Path) -> tuple[str, ...]:
+    stages = table.get("stages", []) if isinstance(table, dict) else None
+    if not isinstance(stages, list) or not all(isinstance(stage, str) for stage in stages):
+        raise GradingError(f'{path}: [bonus] stages must be a list of stage names (stages = ["05_failures"])')
+    unknown = [stage for stage in stages if stage not in weights]
+    if unknown:
+        raise GradingError(f"{path}: [bonus] names {', '.join(unknown)}, which [weights] does not give points")
+    if set(weights) <= set(stages):
+        raise GradingError(f"{path}: every stage is a bonus stage; extra credit needs a core stage to add to")
+    return tuple(stages)
 
 
 def check_weights(config: GradingConfig, stages: list[Stage], path: Path, *, every_weight: bool = True) -> None:
@@ -154,9 +179,8 @@ def static_tests(path: Path) -> list[tuple[str, int]]:
             continue
         cases = 1
         for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize":
-                if len(decorator.args) >= 2:
-                    cases *= _literal_length(decorator.args[1], constants)
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize" and len(decorator.args) >= 2:
+                cases *= _literal_length(decorator.args[1], constants)
         found += [(node.name if cases == 1 else f"{node.name}[#{n}]", node.lineno) for n in range(1, cases + 1)]
     return found
 
@@ -246,16 +270,20 @@ def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
                     "duration": entry.duration,
                 }
             )
-    statuses = {test["status"] for test in tests}
+    # Bonus stages are extra credit: they add to the score but not to max_score, and their
+    # failures do not fail the result (unless only bonus stages were graded).
+    graded = [r.stage for r in run.stages]
+    core = [t for t in tests if not config.is_bonus(t["name"].split("/", 1)[0])] if config.core_points(graded) else tests
+    statuses = {test["status"] for test in core}
     status = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
     result: dict[str, Any] = {
         "version": 1,
         "status": status,
-        "max_score": _number(sum(config.weights.get(r.stage, 0.0) for r in run.stages)),
+        "max_score": _number(config.core_points(graded)),
         "tests": tests,
     }
     if status == "error":
-        errors = [t for t in tests if t["status"] == "error"]
+        errors = [t for t in core if t["status"] == "error"]
         result["message"] = run.problem or f"{len(errors)} test(s) could not run: {errors[0]['message'].splitlines()[0]}"
     return result
 

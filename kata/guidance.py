@@ -20,8 +20,8 @@ from kata.layout import PACKAGE, Stage, all_stages
 
 STEP_RAISE = re.compile(r"NotImplementedError\(\s*f?[\"'](Step\s+\d\d_\w+[^\"']*)")
 TASK_IN_RAISE = re.compile(r"Step\s+(\d\d_\w+),\s+task\s+(\d+)\b")
-DONE_FOR_YOU = re.compile(r"TODO\s*\([^)]*\)[^\n]*\bdone for you\b", re.I)
-UNDERSTANDING = re.compile(r"^##\s+Check your understanding\s*$", re.M)
+DONE_FOR_YOU = re.compile(r"TODO\s*\([^)]*\)[^\n]*\bdone for you\b", re.IGNORECASE)
+UNDERSTANDING = re.compile(r"^##\s+Check your understanding\s*$", re.MULTILINE)
 
 
 def stage_guidance_problems(stage: Stage) -> list[str]:

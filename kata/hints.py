@@ -49,7 +49,7 @@ class HintsError(ValueError):
 LEVELS = ("nudge", "api", "sketch", "code")
 REQUIRED_LEVELS = LEVELS[:3]
 LEVEL_NAMES = {"nudge": "a nudge", "api": "the API", "sketch": "a sketch", "code": "the code"}
-README_TASK = re.compile(r"^###\s+Task\s+(\d+)\b", re.M)
+README_TASK = re.compile(r"^###\s+Task\s+(\d+)\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -47,7 +47,7 @@ def indent(text: str, prefix: str = "  ") -> str:
 class ProgressDots:
     """pytest-style progress while the run goes: `.` passed, `F` failed, `E` error, `s` skipped."""
 
-    MARKS = {"passed": (".", "green"), "failed": ("F", "red"), "error": ("E", "red"), "skipped": ("s", "yellow")}
+    MARKS: ClassVar[dict[str, tuple[str, str]]] = {"passed": (".", "green"), "failed": ("F", "red"), "error": ("E", "red"), "skipped": ("s", "yellow")}
     WIDTH = 72
 
     def __init__(self, echo: Echo, label: str) -> None:
@@ -148,7 +148,7 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
     lines.append("")
     environment = [pair for result in run.stages for pair in sort_failures(result, []).environment]
     if environment:
-        lines += environment_lines(environment) + [""]
+        lines += [*environment_lines(environment), ""]
     if run.problem:
         lines.append(bad("Fix the problem above first: until the tests run, nothing can be counted as done."))
         return lines
@@ -212,7 +212,7 @@ def check_lines(
     lines.append((warn if result.passed else bad)(summary) if result.total else bad("No test of this stage ran."))
     lines.append("")
     if failures.environment:
-        lines += environment_lines(failures.environment) + [""]
+        lines += [*environment_lines(failures.environment), ""]
     for name, explanation in failures.broken:
         lines.append(bad(f"{name} does not import: ") + "none of its tests can run.")
         lines.append(indent(explanation.headline))

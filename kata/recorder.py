@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kata.layout import RECORD_ENV  # noqa: E402,F401  (re-exported)
+from kata.layout import RECORD_ENV
 
 
 def _write(entry: dict[str, Any]) -> None:

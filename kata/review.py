@@ -234,6 +234,34 @@ def task_returns_value(package: Package) -> Iterator[Finding]:
                     yield source, node.lineno, {"task": task.name, "value": short(node.value)}
 
 
+def create_all_in_app(package: Package) -> Iterator[Finding]:
+    for source in package.sources:
+        for call, _ in source.calls():
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "create_all":
+                yield source, call.lineno, {"call": short(call.func) + "()"}
+
+
+def legacy_query_get(package: Package) -> Iterator[Finding]:
+    """`Model.query.get(id)` or `session.query(Model).get(id)`: SQLAlchemy 1.x's Query.get."""
+    for source in package.sources:
+        for call, _ in source.calls():
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and func.attr == "get"):
+                continue
+            query = func.value
+            via_property = isinstance(query, ast.Attribute) and query.attr == "query"
+            via_session = isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr == "query"
+            if via_property or via_session:
+                yield source, call.lineno, {"call": short(func) + "()"}
+
+
+def status_from_result_backend(package: Package) -> Iterator[Finding]:
+    for source in package.sources:
+        for call, name in source.calls():
+            if name.split(".")[-1] == "AsyncResult":
+                yield source, call.lineno, {"call": name}
+
+
 def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function's body, without those of functions or classes inside it."""
     stack = list(ast.iter_child_nodes(function))
@@ -537,6 +565,33 @@ RULES: tuple[Rule, ...] = (
         "https://pypi.org/project/email-validator/",
         check=uses_email_validator,
         until=4,
+    ),
+    # --- from stage 06: a database
+    Rule(
+        "create_all_in_app", "actionable", 6,
+        "{call} makes the tables from the app",
+        "create_all() makes a table that is missing and never changes one that exists: after the "
+        "next change to the model the app runs on the old schema, and nothing says so. Let the "
+        "migrations own the schema: `flask db upgrade` on every deploy (Flask-Migrate).",
+        "https://flask-migrate.readthedocs.io/en/latest/",
+        check=create_all_in_app,
+    ),
+    Rule(
+        "legacy_query_get", "informative", 6,
+        "{call} is SQLAlchemy 1.x's Query.get",
+        "It still works and warns that it is legacy; SQLAlchemy 2.0 reads a row by its primary "
+        "key with Session.get (db.session.get(Model, id), or db.get_or_404 in a view).",
+        "https://docs.sqlalchemy.org/en/20/orm/session_api.html#sqlalchemy.orm.Session.get",
+        check=legacy_query_get,
+    ),
+    Rule(
+        "status_from_result_backend", "actionable", 6,
+        "{call} asks Celery's result backend for the status",
+        "A result expires, says PENDING for a job it has never heard of (a typo, a lost message) "
+        "and knows nothing of the retries you wrote down. The request's row is the truth: the "
+        "worker writes each step there, and the page reads it.",
+        f"{CELERY_DOCS}/userguide/tasks.html#result-backends",
+        check=status_from_result_backend,
     ),
     # --- from stage 05: failures
     Rule(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import itertools
 import json
 import os
 import subprocess
@@ -248,7 +249,7 @@ def continuity_problems(root: Path) -> list[str]:
     """stages/N+1/workit must be solutions/N/workit plus TODOs, nothing else."""
     problems = []
     names = [stage.name for stage in all_stages(root)]
-    for before, after in zip(names, names[1:]):
+    for before, after in itertools.pairwise(names):
         previous, skeleton = root / "solutions" / before, root / "stages" / after
         if not (previous / PACKAGE).is_dir() or not (skeleton / PACKAGE).is_dir():
             continue

@@ -214,7 +214,7 @@ def maildump_command() -> list[str]:
 @contextmanager
 def maildump_service(logs: Path) -> Iterator[Maildump]:
     smtp_port, http_port = free_port(), free_port()
-    command = maildump_command() + ["--smtp-port", str(smtp_port), "--http-port", str(http_port)]
+    command = [*maildump_command(), "--smtp-port", str(smtp_port), "--http-port", str(http_port)]
     with running(spawn("maildump", command, logs)) as service:
         inbox = Maildump(service, smtp_port, http_port)
         wait_until(lambda: port_open(smtp_port) and inbox.messages() == [], 15, "maildump", service)
@@ -279,7 +279,7 @@ class GiphyStandIn:
     def api_url(self) -> str:
         return f"http://{HOST}:{self._server.server_address[1]}/v1/gifs"
 
-    def __enter__(self) -> GiphyStandIn:
+    def __enter__(self) -> GiphyStandIn:  # noqa: PYI034 - typing.Self is 3.11+; nothing subclasses the stand-in
         self._thread.start()
         return self
 
@@ -344,7 +344,7 @@ def migrate_database(code_dir: Path, env: Mapping[str, str], logs: Path) -> None
     """`flask --app workit db upgrade` in `code_dir`: the tables of the database in env."""
     log = logs / "db-upgrade.log"
     command = [sys.executable, "-m", "flask", "--app", "workit", "db", "upgrade"]
-    done = subprocess.run(command, cwd=code_dir, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(command, check=False, cwd=code_dir, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise StackError(f"`flask db upgrade` in {code_dir} exited with code {done.returncode}:\n{(done.stdout + done.stderr)[-1500:]}")
@@ -383,7 +383,7 @@ def postgres_service(logs: Path) -> Iterator[str]:
     log = logs / "postgres.log"
 
     def run(*command: str) -> None:
-        done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=60, cwd=folder)
+        done = subprocess.run([*as_user, *command], check=False, capture_output=True, text=True, timeout=60, cwd=folder)
         if done.returncode != 0:
             raise StackError(f"{Path(command[0]).name} failed ({done.returncode}): {(done.stdout + done.stderr)[-800:]}")
 
@@ -394,7 +394,7 @@ def postgres_service(logs: Path) -> Iterator[str]:
         try:
             yield f"postgresql://workit@{HOST}:{port}/postgres"
         finally:
-            subprocess.run([*as_user, binaries["pg_ctl"], "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+            subprocess.run([*as_user, binaries["pg_ctl"], "-D", str(data), "-m", "immediate", "stop"], check=False, capture_output=True, timeout=60)
             server_log = folder / "server.log"
             if server_log.exists():
                 log.write_text(server_log.read_text(errors="replace"))

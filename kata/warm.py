@@ -67,7 +67,7 @@ class WarmRunner:
             try:
                 importlib.import_module(name)
                 self.loaded.append(name)
-            except Exception:  # noqa: BLE001 - a library that fails here fails in the child too, with its message
+            except Exception:  # noqa: BLE001, S112 - a library that fails here fails in the child too, with its message
                 continue
 
     def launch(self, command: list[str], cwd: Path, env: dict[str, str], out: Any) -> ForkedProcess:

@@ -25,6 +25,16 @@ What the real actions do (command grader v1 d5b3fa6, reporter v1 d13b591), and w
 - Steps after a failed one run (`!cancelled()`): a stage that cannot be graded leaves the
   other stages' points. A cancelled run records nothing rather than zero.
 
+Bonus stages (grading.toml's `[bonus]`) are extra credit, which the reporter has no notion
+of: it records the sum of every test's score over the sum of every runner's `max_score`,
+and skips a runner whose max_score is 0, its score with it. So with `--partial-credit`
+the bonus stages are graded in the step of the last core stage: one `kata grade` run whose
+max_score is that core stage's points only, while the bonus tests add their scores
+(`Points 115/85` for a learner who did everything), and whose status ignores a failing
+bonus test (a learner who stops after the core stages gets a green run). The command
+grader can only give a step all its max-score or nothing, so without `--partial-credit`
+the bonus stages are left out of the workflow.
+
 In the kata's own repository (where solutions/ exists) every step is skipped: the
 skeleton is meant to fail. In a student template (`kata export`) they run.
 """
@@ -102,15 +112,44 @@ def stage_command(stage: Stage, config: GradingConfig) -> str:
     return f"{env} exec {bounded(f'python -m pytest stages/{stage.name} -q -p no:cacheprovider', config)}"
 
 
-def grade_script(stage: Stage, config: GradingConfig) -> list[str]:
+@dataclass(frozen=True)
+class Step:
+    """One graded step: a core stage, and with partial credit the bonus stages that ride on
+    the last core stage's step (see the module's docstring)."""
+
+    stage: Stage
+    bonus: tuple[Stage, ...] = ()
+
+    @property
+    def ident(self) -> str:
+        return step_id(self.stage)
+
+    @property
+    def name(self) -> str:
+        return " + bonus ".join([self.stage.name, " ".join(stage.name for stage in self.bonus)]) if self.bonus else self.stage.name
+
+    @property
+    def stage_names(self) -> str:
+        return " ".join(stage.name for stage in (self.stage, *self.bonus))
+
+
+def graded_steps(stages: list[Stage], config: GradingConfig, partial_credit: bool) -> list[Step]:
+    core = [Step(stage) for stage in stages if not config.is_bonus(stage.name)]
+    bonus = tuple(stage for stage in stages if config.is_bonus(stage.name))
+    if partial_credit and bonus and core:
+        core[-1] = Step(core[-1].stage, bonus)
+    return core
+
+
+def grade_script(step: Step, config: GradingConfig) -> list[str]:
     """The partial-credit step's script: `kata grade` under `timeout`, then its result, or an
     error result when it wrote none, as the step's output `result`."""
-    ident, bound = step_id(stage), limits(config)
+    ident, bound = step.ident, limits(config)
     out = f"grade-{ident}.json"
     integration = " --integration" if config.integration else ""
     env = f"REDIS_URL={REDIS_URL} " if config.integration else ""
-    grade = f"python -m kata grade {stage.name}{integration} --timeout {_seconds(bound.grade)} --json {out}"
-    fallback = error_result(stage.name, config.weights[stage.name], f"kata grade wrote no result for {stage.name}: see the log of this step")
+    grade = f"python -m kata grade {step.stage_names}{integration} --timeout {_seconds(bound.grade)} --json {out}"
+    fallback = error_result(step.name, config.weights[step.stage.name], f"kata grade wrote no result for {step.name}: see the log of this step")
     return [
         f"rm -f {out}",
         f"{env}{bounded(grade, config)} || true",
@@ -119,12 +158,12 @@ def grade_script(stage: Stage, config: GradingConfig) -> list[str]:
     ]
 
 
-def missing_result(stage: Stage, config: GradingConfig) -> str:
+def missing_result(step: Step, config: GradingConfig) -> str:
     """What the reporter reads for a step that left no result: an error result, base64."""
     result = error_result(
-        stage.name,
-        config.weights[stage.name],
-        f"the {stage.name} step left no result: it was skipped, or stopped by its time limit (see its log)",
+        step.name,
+        config.weights[step.stage.name],
+        f"the {step.name} step left no result: it was skipped, or stopped by its time limit (see its log)",
     )
     return base64.b64encode(json.dumps(result, separators=(",", ":")).encode()).decode()
 
@@ -134,7 +173,17 @@ def _quote(text: str) -> str:
 
 
 def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = False) -> str:
-    ids = [step_id(stage) for stage in stages]
+    steps = graded_steps(stages, config, partial_credit)
+    bonus = [stage.name for stage in stages if config.is_bonus(stage.name)]
+    if not bonus:
+        extra = []
+    elif partial_credit:
+        extra = [f"# Bonus stages ({', '.join(bonus)}) are extra credit, graded in the last core stage's step."]
+    else:
+        extra = [
+            f"# Bonus stages ({', '.join(bonus)}) are left out: the command grader has no extra credit",
+            "# (`python -m kata workflow --partial-credit` grades them as extra credit).",
+        ]
     package = "'.[stack]'" if config.integration else "."
     bound = limits(config)
     lines = [
@@ -143,6 +192,7 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
         "# this one job. In the kata's own repository (it has solutions/) every step is skipped.",
         "# Each stage's command stops itself (and all it started) before the grader's timeout;",
         "# later steps and the reporter run even when a step failed: see kata/workflow.py.",
+        *extra,
         "name: Autograding Tests",
         "'on':",
         "  push:",
@@ -180,16 +230,16 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
         f"      if: {ONLY_IN_TEMPLATE}",
         f"      run: python -m pip install --quiet -c constraints.txt -e {package}",
     ]
-    for stage, ident in zip(stages, ids):
-        points = _number(config.weights[stage.name])
+    for step in steps:
+        stage, points = step.stage, _number(config.weights[step.stage.name])
         lines += [
-            f"    - name: {stage.name}",
-            f"      id: {ident}",
+            f"    - name: {step.name}",
+            f"      id: {step.ident}",
             f"      if: {GRADED_IF}",
             f"      timeout-minutes: {bound.step_minutes}",
         ]
         if partial_credit:
-            lines += ["      run: |", *[f"        {line}" for line in grade_script(stage, config)]]
+            lines += ["      run: |", *[f"        {line}" for line in grade_script(step, config)]]
         else:
             lines += [
                 f"      uses: {COMMAND_GRADER}",
@@ -206,10 +256,10 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
         f"      uses: {REPORTER}",
         "      env:",
         *[
-            f"        {ident.upper()}_RESULTS: \"${{{{ steps.{ident}.outputs.result || '{missing_result(stage, config)}' }}}}\""
-            for stage, ident in zip(stages, ids)
+            f"        {step.ident.upper()}_RESULTS: \"${{{{ steps.{step.ident}.outputs.result || '{missing_result(step, config)}' }}}}\""
+            for step in steps
         ],
         "      with:",
-        f"        runners: {','.join(ids)}",
+        f"        runners: {','.join(step.ident for step in steps)}",
     ]
     return "\n".join(lines) + "\n"

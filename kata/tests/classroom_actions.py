@@ -27,6 +27,7 @@ The rules that matter:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -84,10 +85,8 @@ def _default_signals() -> None:
     for number in range(1, signal.NSIG):
         if number in (signal.SIGKILL, signal.SIGSTOP):
             continue
-        try:
+        with contextlib.suppress(OSError, ValueError):
             signal.signal(number, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass
 
 
 def grader_env(path: str) -> dict[str, str]:
@@ -134,7 +133,7 @@ def _exec_sync(command: str, timeout_ms: float, env: dict[str, str], cwd: Path, 
     with open(log, "ab") as out:
         shell = subprocess.Popen(
             ["/bin/sh", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            preexec_fn=_default_signals,
+            preexec_fn=_default_signals,  # noqa: PLW1509 - only the child can reset its signals before exec, as the runner does
         )  # fmt: skip
     try:
         code = shell.wait(timeout_ms / 1000)
@@ -209,7 +208,7 @@ def reporter(runners: str, env: dict[str, str]) -> Report:
                 continue
             maximum += results["max_score"]
             for test in results["tests"]:
-                points += test["score"] if "score" in test else math.nan
+                points += test.get("score", math.nan)
         if maximum:
             report.notice = f"Points {js_string(points)}/{js_string(maximum)}"
             report.total_points, report.max_points = points, maximum
@@ -301,7 +300,7 @@ def _run_script(script: str, cwd: Path, path: str, minutes: float | None, log: P
     with open(log, "ab") as out:
         process = subprocess.Popen(
             ["bash", "-e", str(script_file)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_default_signals,
+            start_new_session=True, preexec_fn=_default_signals,  # noqa: PLW1509 - as in _exec_sync
         )  # fmt: skip
     try:
         ok = process.wait(minutes * 60 if minutes else None) == 0
@@ -329,7 +328,7 @@ def run_job(workflow: Path, root: Path, path: str, logs: Path) -> Job:
     failed, report = False, None
     for number, step in enumerate(job["steps"]):
         name, ident = step.get("name", ""), step.get("id", f"step{number}")
-        if "if" in step and not evaluate_if(str(step["if"]), root, failed) or "if" not in step and failed:
+        if ("if" in step and not evaluate_if(str(step["if"]), root, failed)) or ("if" not in step and failed):
             steps.append(Step(name, ident, "skipped", {}))
             continue
         uses, run = step.get("uses", ""), step.get("run", "")

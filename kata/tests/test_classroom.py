@@ -94,7 +94,7 @@ def write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def template(root: Path, code: str, partial_credit: bool, classroom: str = "") -> Path:
+def template(root: Path, code: str, partial_credit: bool, classroom: str = "", bonus: str = "") -> Path:
     """A student template in miniature: stages, kata/grading.toml, the generated workflow."""
     write(root / "conftest.py", 'pytest_plugins = ["kata.plugin"]\n')
     write(root / "pytest.ini", PYTEST_INI)
@@ -102,7 +102,7 @@ def template(root: Path, code: str, partial_credit: bool, classroom: str = "") -
         write(root / "stages" / name / "workit" / "__init__.py", code)
         write(root / "stages" / name / "tests" / "test_it.py", STAGE_TESTS.format(count=count))
     weights = "".join(f"{name} = {points}\n" for name, (points, _) in STAGES.items())
-    write(root / "kata" / "grading.toml", f"[weights]\n{weights}\n[classroom]\n{classroom}")
+    write(root / "kata" / "grading.toml", f"[weights]\n{weights}\n[bonus]\nstages = [{bonus}]\n[classroom]\n{classroom}")
     args = ["--root", str(root), "workflow"] + (["--partial-credit"] if partial_credit else [])
     written = CliRunner().invoke(main, args)
     assert written.exit_code == 0, written.output
@@ -252,7 +252,7 @@ def test_a_step_that_left_no_result_costs_only_its_own_stage(partial_credit: boo
     passed = {"version": 1, "status": "pass", "max_score": 20, "tests": [{"name": "01_sync", "status": "pass", "score": 20}]}
     outputs = {"stage01": {"result": base64.b64encode(json.dumps(passed).encode()).decode()}}
     report = reporter(str(reporter_step["with"]["runners"]), reporter_env(reporter_step, outputs))
-    most = sum(config.weights.values())  # every stage's weight, the bonus stages' included
+    most = config.core_points(list(config.weights))  # bonus stages are extra credit: not in the maximum
     assert report.notice == f"Points 20/{most:g}", report
     assert report.lines[1] == "Total points for stage02: 0.00/20" and report.failed == "Some tests errored."
 
@@ -274,3 +274,35 @@ def test_the_simulated_grader_kills_only_the_shell_as_the_real_one_does(tmp_path
     for each in alive:
         os.kill(each, 9)
     assert alive == [pid], "the grader's shell took its child with it: then the simulation is not the real grader"
+
+
+# --- extra credit ------------------------------------------------------------------------
+
+
+@needs_posix_tools
+@pytest.mark.timeout(JOB_TIMEOUT)
+@pytest.mark.parametrize(
+    ("partial_credit", "bonus_code", "notice", "lines"),
+    [
+        pytest.param(True, SOLVED, "Points 100/75", ["Total points for stage01: 30.00/30", "Total points for stage02: 45.00/45"], id="partial-credit-bonus-done"),
+        pytest.param(True, UNTOUCHED, "Points 75/75", ["Total points for stage01: 30.00/30", "Total points for stage02: 13.50/45"], id="partial-credit-bonus-untouched"),
+        pytest.param(False, SOLVED, "Points 75/75", ["Total points for stage01: 30.00/30", "Total points for stage02: 45.00/45"], id="command-grader"),
+    ],
+)
+def test_a_bonus_stage_is_extra_credit_and_skipping_it_costs_nothing(
+    tmp_path: Path, partial_credit: bool, bonus_code: str, notice: str, lines: list[str]
+) -> None:
+    """03_three is a bonus stage: with partial credit its points ride on stage 02's step
+    (the reporter adds every test's score but only the runners' max_score); untouched, the
+    run stays green. The command grader has no extra credit: the stage is left out."""
+    root = tmp_path / "template"
+    workflow = template(root, SOLVED, partial_credit, bonus='"03_three"')
+    write(root / "stages" / "03_three" / "workit" / "__init__.py", bonus_code)
+    result = job(root, workflow, tmp_path)
+    assert result.report is not None and result.report.notice == notice, result.report
+    assert result.report.max_points == 75, "a bonus stage must not raise the maximum"
+    # The reporter's table scores a runner by its share of passing tests (3 of 10 passing: 13.50),
+    # whatever the points: only the notice is recorded. The README says so.
+    assert table_lines(result) == lines
+    assert result.report.failed is None, "a core-complete learner gets a green run, bonus done or not"
+    assert [step.id for step in result.steps if step.id.startswith("stage")] == ["stage01", "stage02"]

@@ -13,7 +13,15 @@ import yaml
 from click.testing import CliRunner
 
 from kata.cli import main
-from kata.grading import GradingConfig, GradingError, check_weights, load_config, split_points, static_tests, weights_path
+from kata.grading import (
+    GradingConfig,
+    GradingError,
+    check_weights,
+    load_config,
+    split_points,
+    static_tests,
+    weights_path,
+)
 from kata.layout import Stage, all_stages
 from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
 
@@ -140,12 +148,30 @@ def test_a_passing_kata_scores_full_marks(tmp_path: Path, monkeypatch: pytest.Mo
         {"01_answer": ("def answer():\n    return 42\n\n\ndef shout(text):\n    return text.upper() + '!'\n", {"test_answer.py": ANSWER_TESTS})},
         {"01_answer": 10},
     )
-    code, output, result = grade(tmp_path, clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, clean_env=monkeypatch)
     assert (code, result["status"], result["max_score"]) == (0, "pass", 10)
     assert sum(test["score"] for test in result["tests"]) == pytest.approx(10)
     # the `given` test earns nothing and is left out: the reporter's table counts passes
     assert [test["max_score"] for test in result["tests"]] == [2.5, 2.5, 2.5, 2.5]
     assert not any(test["name"].endswith("test_answer_is_callable") for test in result["tests"])
+
+
+def test_a_bonus_stage_adds_to_the_score_not_to_the_maximum_and_cannot_fail_the_grade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    weights = make_tree(
+        tmp_path,
+        {
+            "01_answer": ("def answer():\n    return 42\n\n\ndef shout(text):\n    return text.upper() + '!'\n", {"test_answer.py": ANSWER_TESTS}),
+            "02_extra": ("def answer():\n    return 41\n\n\ndef shout(text):\n    return text.upper() + '!'\n", {"test_answer.py": ANSWER_TESTS}),
+        },
+        {"01_answer": 10, "02_extra": 8},
+    )
+    weights.write_text(weights.read_text() + '[bonus]\nstages = ["02_extra"]\n')
+    code, output, result = grade(tmp_path, clean_env=monkeypatch)
+    assert (result["max_score"], result["status"], code) == (10, "pass", 0), output  # 02_extra fails one test: still a pass
+    assert sum(test["score"] for test in result["tests"]) == pytest.approx(16)  # 10 + 3 of 4 bonus tests of 2 points
+    assert "02_extra (bonus)" in output and "16.00 / 10" in output and "extra credit: up to 8 more" in output, output
+    _, _, alone = grade(tmp_path, "02_extra", clean_env=monkeypatch)
+    assert (alone["max_score"], alone["status"]) == (0, "fail"), "graded alone, a bonus stage's failures are its status"
 
 
 HANGS = "def answer():\n    while True:\n        pass\n"
@@ -173,7 +199,7 @@ def test_a_hanging_test_fails_with_a_message_and_a_crash_is_an_error(tmp_path: P
 def test_a_run_that_outlives_the_time_limit_is_stopped_and_graded_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_tree(tmp_path, {"01_hang": (HANGS, {"test_it.py": SIMPLE_TESTS})}, {"01_hang": 4})
     # 6 s: time for pytest to start and collect on a busy machine before the limit stops it
-    code, output, result = grade(tmp_path, "--timeout", "6", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, "--timeout", "6", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
     assert (code, result["status"]) == (1, "error")
     assert result["message"] == "the tests did not finish within 6 s and were stopped"
     statuses = {test["name"].split("::")[1]: (test["status"], test["message"]) for test in result["tests"]}
@@ -187,7 +213,7 @@ SLOW_TO_COLLECT = "import time\n\ntime.sleep(3600)  # collection never ends\n\n\
 
 def test_a_run_stopped_before_collection_still_lists_every_test_as_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_tree(tmp_path, {"01_slow": ("", {"test_it.py": SLOW_TO_COLLECT})}, {"01_slow": 4})
-    code, output, result = grade(tmp_path, "--timeout", "2", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
+    code, _output, result = grade(tmp_path, "--timeout", "2", "--pytest-args", "-p no:timeout", clean_env=monkeypatch)
     assert (code, result["status"]) == (1, "error")
     statuses = {test["name"]: (test["status"], test["message"]) for test in result["tests"]}
     assert set(statuses) == {"01_slow/tests/test_it.py::test_one", "01_slow/tests/test_it.py::test_two"}, (
@@ -216,6 +242,19 @@ def test_weights_are_whole_numbers_and_the_time_limit_a_positive_number(tmp_path
     assert load_config(tmp_path / "g.toml").timeout_minutes == 0.5
 
 
+def test_bonus_stages_must_be_stages_with_points_and_leave_a_core(tmp_path: Path) -> None:
+    weights = "[weights]\n01_sync = 20\n05_failures = 15\n"
+    for bonus, problem in (('"05_failures"', None), ('"07_scale"', "07_scale, which \\[weights\\] does not give"),
+                           ('"01_sync", "05_failures"', "every stage is a bonus stage"), ("5", "list of stage names")):
+        write(tmp_path / "g.toml", f"{weights}[bonus]\nstages = [{bonus}]\n")
+        if problem is None:
+            config = load_config(tmp_path / "g.toml")
+            assert config.bonus == ("05_failures",) and config.core_points(["01_sync", "05_failures"]) == 20
+        else:
+            with pytest.raises(GradingError, match=problem):
+                load_config(tmp_path / "g.toml")
+
+
 def test_tests_of_a_file_that_does_not_import_are_counted_from_its_source(tmp_path: Path) -> None:
     write(tmp_path / "test_x.py", "import pytest\nCASES = [1, 2]\n\n@pytest.mark.parametrize('a', CASES)\n"
           "@pytest.mark.parametrize('b', ['x', 'y', 'z'])\ndef test_grid(a, b):\n    pass\n\ndef test_one():\n    pass\n\ndef helper():\n    pass\n")
@@ -228,7 +267,7 @@ def test_the_weights_match_the_stages_on_disk() -> None:
     config = load_config(path)
     check_weights(config, all_stages(ROOT), path)
     with pytest.raises(GradingError, match="no weight for 09_new"):
-        check_weights(config, all_stages(ROOT) + [Stage(ROOT, "09_new")], path)
+        check_weights(config, [*all_stages(ROOT), Stage(ROOT, "09_new")], path)
     with pytest.raises(GradingError, match="weights for stages that do not exist: 01_sync"):
         check_weights(config, [s for s in all_stages(ROOT) if s.name != "01_sync"], path)
 
@@ -251,7 +290,9 @@ def test_the_classroom_workflow_grades_each_stage_on_disk_with_its_points() -> N
     assert "push" in workflow["on"]
     steps = steps_of(workflow)
     graders = [step for step in steps if step.get("uses") == COMMAND_GRADER]
-    stages = all_stages(ROOT)
+    stages = [stage for stage in all_stages(ROOT) if not config.is_bonus(stage.name)]
+    assert config.bonus and len(stages) < len(all_stages(ROOT)), "kata/grading.toml names the bonus stages"
+    # the command grader has no extra credit: the bonus stages are left out (see kata/workflow.py)
     assert [step["with"]["test-name"] for step in graders] == [stage.name for stage in stages]
     for step, stage in zip(graders, stages):
         inputs = step["with"]
@@ -278,13 +319,18 @@ def test_the_classroom_workflow_grades_each_stage_on_disk_with_its_points() -> N
 def test_graded_integration_and_partial_credit_variants_are_valid_workflows() -> None:
     config = load_config(weights_path(ROOT))
     stages = all_stages(ROOT)
-    both = GradingConfig(config.weights, config.python, config.timeout_minutes, integration=True)
+    both = GradingConfig(config.weights, config.python, config.timeout_minutes, integration=True, bonus=config.bonus)
     job = yaml.safe_load(render(stages, both, partial_credit=True))["jobs"]["run-autograding-tests"]
     assert job["services"]["redis"]["ports"] == ["6379:6379"]
     runs = [step for step in job["steps"] if "kata grade" in step.get("run", "")]
-    assert len(runs) == len(stages)
-    for step, stage in zip(runs, stages):
-        assert f"kata grade {stage.name} --integration" in step["run"] and "REDIS_URL=" in step["run"]
+    core = [stage.name for stage in stages if not config.is_bonus(stage.name)]
+    bonus = [stage.name for stage in stages if config.is_bonus(stage.name)]
+    assert len(runs) == len(core)
+    # extra credit: the bonus stages are graded in the last core stage's step
+    graded = [[name] for name in core[:-1]] + [[core[-1], *bonus]]
+    assert runs[-1]["name"] == f"{core[-1]} + bonus {' '.join(bonus)}"
+    for step, names in zip(runs, graded):
+        assert f"kata grade {' '.join(names)} --integration" in step["run"] and "REDIS_URL=" in step["run"]
         assert '"result=$(base64 -w0' in step["run"] and step["timeout-minutes"] == config.timeout_minutes + 1
         assert "timeout -s INT -k 15 270 python -m kata grade" in step["run"] and "--timeout 240 " in step["run"]
     grader = yaml.safe_load(render(stages, both))["jobs"]["run-autograding-tests"]["steps"][3]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 CONFTEST = 'pytest_plugins = ["kata.plugin"]\n'

@@ -165,6 +165,29 @@ SAMPLES = [
                 raise ValueError("Please check your email address")
             return email, thought
     """}, 6),
+    ("create_all_in_app", "06_status", {"db.py": """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        def init_db(app):
+            db.init_app(app)
+            with app.app_context():
+                db.create_all()
+    """}, 8),
+    ("legacy_query_get", "06_status", {"views.py": """
+        from workit.models import MailerRequest
+
+        def show(request_id):
+            record = MailerRequest.query.get(request_id)
+            return record.status
+    """}, 4),
+    ("status_from_result_backend", "06_status", {"views.py": """
+        from celery.result import AsyncResult
+
+        def show(task_id):
+            return {"status": AsyncResult(task_id).state}
+    """}, 4),
     ("countdown_over_visibility", "05_failures", {"tasks.py": """
         from celery import shared_task
 
@@ -259,6 +282,19 @@ def test_a_file_python_cannot_read_is_said_not_crashed_on(tmp_path: Path) -> Non
     result = review_of(tmp_path, "01_sync", {"views.py": "def create(:\n    pass\n", "giphy.py": "import requests\nrequests.get('x')\n"})
     assert [(c.rule, c.file, c.line) for c in result.comments if c.file == "workit/views.py"] == [(UNREADABLE, "workit/views.py", 1)]
     assert any(c.rule.id == "requests_without_timeout" for c in result.comments)  # the other files are still read
+
+
+def test_no_ruff_settings_around_the_code_change_the_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kata's pyproject.toml lints the kata and leaves stages/*/workit out; a learner may have
+    ruff settings of their own. The review's ruff reads neither: it runs with its own rules only."""
+    codes = sorted({code for rule in RULES for code in rule.ruff})
+    (tmp_path / "ruff.toml").write_text(f'extend-exclude = ["workit"]\nforce-exclude = true\n[lint]\nignore = {json.dumps(codes)}\n')
+    monkeypatch.chdir(tmp_path)  # `kata review` runs in the checkout, beside its settings
+    ruff_rules = {rule.id for rule in RULES if rule.ruff}
+    for rule, stage, files, line in SAMPLES:
+        if rule in ruff_rules:
+            found = [c.line for c in review_of(tmp_path / rule, stage, files).comments if c.rule.id == rule]
+            assert found == [line], rule
 
 
 def test_without_ruff_the_own_rules_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,3 +408,17 @@ def test_an_untouched_skeleton_teaches_nothing_the_review_would_flag(stage: str)
     """What a stage gives the learner is not what its review complains about."""
     result = review_package(ROOT / "stages" / stage / "workit", stage)
     assert result.of_type("essential", "actionable") == [], [f"{c.id} {c.where}" for c in result.comments]
+
+
+def test_the_database_rules_tell_the_legacy_api_from_the_current_one(tmp_path: Path) -> None:
+    files = {
+        "views.py": (
+            "from workit.db import db\nfrom workit.models import MailerRequest\n\n\ndef show(request_id, form):\n"
+            "    old = db.session.query(MailerRequest).get(request_id)\n"
+            "    new = db.session.get(MailerRequest, request_id)\n"
+            "    return db.get_or_404(MailerRequest, request_id), form.get('email'), old, new\n"
+        )
+    }
+    found = [(c.rule.id, c.line) for c in review_of(tmp_path, "06_status", files).comments]
+    assert found == [("legacy_query_get", 6)], found
+    assert "legacy_query_get" not in {rule.id for rule in rules_for("05_failures")}, "no database before step 06"

@@ -95,8 +95,8 @@ def test_judge_counts_a_stage_and_names_each_problem() -> None:
     assert (verdict.tests, verdict.given, verdict.solution_passing, verdict.skeleton_failing) == (3, 1, 2, 1)
     assert verdict.problems == [
         "tests/test_app.py::test_form: failed on the solution (setup): fixture 'giphy' not found",
-        "tests/test_app.py::test_form: passes on the untouched skeleton: it checks nothing the learner "
-        "builds (mark it `given` if that is the point)",
+        ("tests/test_app.py::test_form: passes on the untouched skeleton: it checks nothing the learner "
+        "builds (mark it `given` if that is the point)"),
     ]
     assert "01_sync" in format_table([verdict]) and "PROBLEMS" in format_table([verdict])
 
@@ -231,7 +231,7 @@ def test_reference_tests_run_on_the_solution_only() -> None:
     assert (verdict.tests, verdict.reference, verdict.solution_passing, verdict.skeleton_failing, verdict.ok) == (
         2, 1, 2, 1, True,
     )
-    leaked = judge("01_sync", solution, skeleton + [Outcome(beyond, "call", "failed", reference=True)])
+    leaked = judge("01_sync", solution, [*skeleton, Outcome(beyond, "call", "failed", reference=True)])
     assert leaked.problems == ["tests/test_app.py::test_csrf: is marked `reference` but ran against the skeleton"]
     failing = judge("01_sync", [solution[0], Outcome(beyond, "call", "failed", reference=True)], skeleton)
     assert failing.problems[0].startswith("tests/test_app.py::test_csrf: failed on the solution")

@@ -39,9 +39,8 @@ def test_without_redis_server_and_no_fallback_the_problem_is_named(tmp_path: Pat
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setattr("shutil.which", lambda name: None)
-    with pytest.raises(StackError, match="apt-get install redis-server"):
-        with redis_service(tmp_path, allow_embedded=False):
-            pass
+    with pytest.raises(StackError, match="apt-get install redis-server"), redis_service(tmp_path, allow_embedded=False):
+        pass
 
 
 @pytest.mark.integration

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import pty
+import re
 import select
-import shutil
 import subprocess
 import sys
 import time
