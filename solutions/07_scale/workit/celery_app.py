@@ -6,6 +6,7 @@ made by the app factory and kept in `app.extensions["celery"]`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, Task
@@ -28,18 +29,20 @@ LOOK_UP, SEND = "workit.tasks.look_up_gif", "workit.tasks.send_randomness_email"
 QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}}
 
 
-def routing(config: Any) -> dict[str, Any]:
-    """Which queue each task goes to, and each task's limits, from the Flask app's config."""
+def routes() -> dict[str, Any]:
+    """task_routes: each task's queue, by the task's name."""
+    return {LOOK_UP: {"queue": GIPHY_QUEUE}, SEND: {"queue": EMAIL_QUEUE}}
+
+
+def limits(config: Mapping[str, Any]) -> dict[str, Any]:
+    """task_annotations: each task's limits, from the Flask app's config."""
     return {
-        "task_routes": {LOOK_UP: {"queue": GIPHY_QUEUE}, SEND: {"queue": EMAIL_QUEUE}},
-        "task_annotations": {
-            LOOK_UP: {
-                "rate_limit": config["GIPHY_RATE_LIMIT"],
-                "soft_time_limit": config["GIPHY_SOFT_TIME_LIMIT"],
-                "time_limit": config["GIPHY_TIME_LIMIT"],
-            },
-            SEND: {"time_limit": config["MAIL_TIME_LIMIT"]},
+        LOOK_UP: {
+            "rate_limit": config["GIPHY_RATE_LIMIT"],
+            "soft_time_limit": config["GIPHY_SOFT_TIME_LIMIT"],
+            "time_limit": config["GIPHY_TIME_LIMIT"],
         },
+        SEND: {"time_limit": config["MAIL_TIME_LIMIT"]},
     }
 
 
@@ -68,7 +71,8 @@ def celery_init_app(app: Flask) -> Celery:
     }
     settings.setdefault("task_publish_retry_policy", FAIL_FAST_PUBLISH)
     settings.setdefault("task_queues", QUEUES)
-    settings.update(routing(app.config))
+    settings["task_routes"] = routes()
+    settings["task_annotations"] = limits(app.config)
     celery_app.config_from_object(settings)
     # The default app is the one @shared_task tasks use in any thread, such as a request's.
     celery_app.set_default()

@@ -32,13 +32,12 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from workit import notifier
 from workit.db import db
-from workit.giphy import GiphyError
-from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT, MailerRequest
+from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT
+from workit.steps import GIPHY_RETRIES, gif_or_retry, record_step, the_request
 
 logger = get_task_logger(__name__)
 
 MAX_RETRIES = 6  # then the job fails for good
-GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
 MAIL_SERVER_FAILED = "We could not hand your email to the mail server, though we tried several times."
 
@@ -60,52 +59,26 @@ def smtp_wait(task: Task, retries: int) -> int:
     return fixed + (random.randint(0, backoff - fixed) if task.retry_jitter else backoff - fixed)
 
 
-def the_request(request_id: str) -> MailerRequest | None:
-    """The request's row, or None (logged once) when it is not there or its email went out."""
-    record = db.session.get(MailerRequest, request_id)
-    if record is None:
-        # No retry can make a missing row appear (a deleted request, a job from another
-        # database): say so once and drop the job.
-        logger.warning("request %s: not in the database; dropping the job", request_id)
-        return None
-    if record.status == SENT:
-        logger.info("request %s: its email was sent already, not sending it again", request_id)
-        return None
-    return record
-
-
 @shared_task(
     bind=True,
     max_retries=GIPHY_RETRIES,
     # As for the email: a job whose worker dies comes back (and the row says how far it got).
-    acks_late=True,
-    reject_on_worker_lost=True,
+    acks_late=True, reject_on_worker_lost=True,
 )
 def look_up_gif(self: Task, request_id: str) -> None:
     record = the_request(request_id)
     if record is None:
         return
-    record.status = LOOKING_UP
-    db.session.commit()
+    record_step(record, LOOKING_UP)
     try:
-        gif_url: str | None = notifier.find_gif(record.thought)
-    except GiphyError as problem:
-        if problem.transient and self.request.retries < GIPHY_RETRIES:
-            wait = get_exponential_backoff_interval(
-                factor=1, retries=self.request.retries, maximum=BACKOFF_MAX, full_jitter=True
-            )
-            logger.warning("request %s: Giphy failed; trying again in %s s", request_id, wait)
-            raise self.retry(exc=problem, countdown=wait) from problem
-        logger.warning("request %s: no GIF (Giphy failed for good); sending the email without one", request_id)
-        gif_url = None
+        gif_url = gif_or_retry(self, request_id, record.thought)
     except SoftTimeLimitExceeded:
         # The soft time limit: Giphy is too slow today. An email without a GIF beats none.
         logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
         gif_url = None
     # The GIF is kept on the row, committed, before the email's job is posted: that job, like
     # this one, carries the id alone, and its worker reads the GIF from the row.
-    record.status, record.gif_url = QUEUED, gif_url
-    db.session.commit()
+    record_step(record, QUEUED, gif_url=gif_url)
     send_randomness_email.delay(request_id)
 
 

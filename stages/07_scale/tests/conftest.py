@@ -97,13 +97,16 @@ def database_fixture(app: Any, database_file: Path) -> Callable[[], Database]:
     return lambda: database(app, database_file)
 
 
-def _wait_for_status(db: Database, request_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> str | None:
-    """The request's status once it is one of `statuses` (or whatever it is when time is up)."""
+def _wait_for_status(
+    db: Database, request_id: str, statuses: tuple[str, ...], timeout: float = 10.0, failures: list[Any] | None = None
+) -> str | None:
+    """The request's status once it is one of `statuses`, or a task has failed (into `failures`,
+    from kata.broker.task_failures), or the time is up."""
     deadline = time.monotonic() + timeout
     while True:
         row = db.row(request_id)
         status = row["status"] if row else None
-        if status in statuses or time.monotonic() > deadline:
+        if status in statuses or failures or time.monotonic() > deadline:
             return status
         time.sleep(0.01)
 

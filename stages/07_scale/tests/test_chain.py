@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+from kata.broker import task_failures
 from kata.inbox import image_sources
 
 EMAIL = "buster@example.com"
@@ -89,11 +90,10 @@ def test_the_chain_runs_in_order_through_a_real_worker(client, database, workers
     slow_giphy.watch = lambda _query: at_giphy.append((db.rows() or [{}])[0].get("status"))
     inbox.while_receiving(lambda: at_smtp.append((db.rows() or [{}])[0].get("status")))
 
-    with workers(ALL_QUEUES):
+    with workers(ALL_QUEUES), task_failures() as failures:
         client.post("/mailers", data=FORM)
         (row,) = db.rows()
-        inbox.wait_for(1, timeout=10)
-        final = wait_for_status(db, row["id"], ("sent", "failed"))
+        final = wait_for_status(db, row["id"], ("sent", "failed"), failures=failures)
 
     assert (at_giphy, at_smtp) == (["looking_up"], ["sending"]), (
         f"while Giphy was asked, the request said {at_giphy}, and while its email was handed to the "
@@ -101,8 +101,8 @@ def test_the_chain_runs_in_order_through_a_real_worker(client, database, workers
         f"commits) its step, so the page can show it. {TASK_1}."
     )
     assert (final, len(inbox.deliveries)) == ("sent", 1), (
-        f"a real worker ran the chain: the request ended {final!r} with {len(inbox.deliveries)} email(s); "
-        "expected 'sent' and one email."
+        f"a real worker ran the chain: the request ended {final!r} with {len(inbox.deliveries)} email(s) "
+        f"({failures[0] if failures else 'no task failed'!r}); expected 'sent' and one email."
     )
     assert image_sources(inbox.messages[0].get_body(("html",)).get_content()) == [GIF]
 
@@ -158,11 +158,12 @@ def test_the_logs_never_hold_the_address_or_the_thought(client, database, worker
     giphy.search_fails(401)
     giphy.random_fails(401)
 
-    with caplog.at_level(logging.DEBUG), workers(ALL_QUEUES):
+    with caplog.at_level(logging.DEBUG), workers(ALL_QUEUES), task_failures() as failures:
         client.post("/mailers", data=FORM)
         (row,) = db.rows()
-        wait_for_status(db, row["id"], ("sent", "failed"))
+        final = wait_for_status(db, row["id"], ("sent", "failed"), failures=failures)
 
+    assert final == "sent", f"the request ended {final!r} ({failures[0] if failures else 'no task failed'!r}); expected 'sent'. {TASK_1}."
     ours = [r for r in caplog.records if r.name.startswith(("workit", "celery.app.trace", "flask"))]
     leaks = [r.getMessage() for r in ours if EMAIL in r.getMessage() or THOUGHT in r.getMessage()]
     assert not leaks, f"the log holds the address or the thought: {leaks[0][:300]!r}. Name the request by its id."
