@@ -60,29 +60,6 @@ def smtp_wait(task: Task, retries: int) -> int:
 
 
 @shared_task(
-    bind=True,
-    max_retries=GIPHY_RETRIES,
-    # As for the email: a job whose worker dies comes back (and the row says how far it got).
-    acks_late=True, reject_on_worker_lost=True,
-)
-def look_up_gif(self: Task, request_id: str) -> None:
-    record = the_request(request_id)
-    if record is None:
-        return
-    record_step(record, LOOKING_UP)
-    try:
-        gif_url = gif_or_retry(self, request_id, record.thought)
-    except SoftTimeLimitExceeded:
-        # The soft time limit: Giphy is too slow today. An email without a GIF beats none.
-        logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
-        gif_url = None
-    # The GIF is kept on the row, committed, before the email's job is posted: that job, like
-    # this one, carries the id alone, and its worker reads the GIF from the row.
-    record_step(record, QUEUED, gif_url=gif_url)
-    send_randomness_email.delay(request_id)
-
-
-@shared_task(
     bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
     # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
     # task, not with autoretry_for: smtp_wait applies these three with a floor under each wait,
@@ -119,3 +96,26 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         raise self.retry(exc=problem, countdown=wait) from problem
     record.status, record.error = SENT, None
     db.session.commit()
+
+
+@shared_task(
+    bind=True,
+    max_retries=GIPHY_RETRIES,
+    # As for the email: a job whose worker dies comes back (and the row says how far it got).
+    acks_late=True, reject_on_worker_lost=True,
+)
+def look_up_gif(self: Task, request_id: str) -> None:
+    record = the_request(request_id)
+    if record is None:
+        return
+    record_step(record, LOOKING_UP)
+    try:
+        gif_url = gif_or_retry(self, request_id, record.thought)
+    except SoftTimeLimitExceeded:
+        # The soft time limit: Giphy is too slow today. An email without a GIF beats none.
+        logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
+        gif_url = None
+    # The GIF is kept on the row, committed, before the email's job is posted: that job, like
+    # this one, carries the id alone, and its worker reads the GIF from the row.
+    record_step(record, QUEUED, gif_url=gif_url)
+    send_randomness_email.delay(request_id)

@@ -152,6 +152,21 @@ def workers(app: Any, celery_of: Callable[[Any], Any]) -> Iterator[Callable[...,
 
 
 @pytest.fixture
+def tasks_run() -> Iterator[list[str]]:
+    """The names of the tasks that workers start during the test, in order."""
+    from celery.signals import task_prerun
+
+    names: list[str] = []
+
+    def remember(sender: Any = None, **_: Any) -> None:
+        names.append(getattr(sender, "name", str(sender)))
+
+    task_prerun.connect(remember, weak=False)
+    yield names
+    task_prerun.disconnect(remember)
+
+
+@pytest.fixture
 def wait_for_status() -> Callable[..., str | None]:
     """`wait_for_status(db, request_id, ("sent", "failed"))`: the status once it is one of them."""
     return _wait_for_status
@@ -190,6 +205,13 @@ class SlowGiphy:
 
     def release(self) -> None:
         self.opened.set()
+
+    def wait_started(self, failures: list[Any], timeout: float = 10.0) -> bool:
+        """Whether a held search has begun, before a task failed (kata.broker.task_failures)."""
+        deadline = time.monotonic() + timeout
+        while not self.started.is_set() and not failures and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.started.is_set()
 
 
 def _slow_giphy(giphy: Any) -> Iterator[SlowGiphy]:

@@ -83,7 +83,9 @@ def test_the_email_job_reads_the_gif_from_the_row_and_asks_giphy_nothing(app, ce
     assert db.row(request_id)["status"] == "sent"
 
 
-def test_the_chain_runs_in_order_through_a_real_worker(client, database, workers, slow_giphy, inbox, wait_for_status):
+def test_the_chain_runs_in_order_through_a_real_worker(
+    client, database, workers, slow_giphy, inbox, wait_for_status, tasks_run
+):
     db = database()
     at_giphy: list[str | None] = []
     at_smtp: list[str | None] = []
@@ -95,6 +97,9 @@ def test_the_chain_runs_in_order_through_a_real_worker(client, database, workers
         (row,) = db.rows()
         final = wait_for_status(db, row["id"], ("sent", "failed"), failures=failures)
 
+    assert tasks_run == [LOOK_UP, SEND], (
+        f"the worker ran {tasks_run}; expected look_up_gif, then the send_randomness_email it posted. {TASK_1}."
+    )
     assert (at_giphy, at_smtp) == (["looking_up"], ["sending"]), (
         f"while Giphy was asked, the request said {at_giphy}, and while its email was handed to the "
         f"mail server, {at_smtp}; expected ['looking_up'] then ['sending']: each job writes (and "
@@ -153,7 +158,9 @@ def test_a_lookup_retries_when_giphy_fails_for_a_moment(app, celery_of, database
     assert every_message(queued) == [(SEND, [request_id])], f"the lookup posted {every_message(queued)}; expected one email job."
 
 
-def test_the_logs_never_hold_the_address_or_the_thought(client, database, workers, giphy, inbox, caplog, wait_for_status):
+def test_the_logs_never_hold_the_address_or_the_thought(
+    client, database, workers, giphy, inbox, caplog, wait_for_status, tasks_run
+):
     db = database()
     giphy.search_fails(401)
     giphy.random_fails(401)
@@ -163,7 +170,7 @@ def test_the_logs_never_hold_the_address_or_the_thought(client, database, worker
         (row,) = db.rows()
         final = wait_for_status(db, row["id"], ("sent", "failed"), failures=failures)
 
-    assert final == "sent", f"the request ended {final!r} ({failures[0] if failures else 'no task failed'!r}); expected 'sent'. {TASK_1}."
+    assert (final, tasks_run) == ("sent", [LOOK_UP, SEND]), f"the tasks {tasks_run} ran and the request ended {final!r} ({failures[0] if failures else 'no task failed'!r}); expected 'sent'. {TASK_1}."
     ours = [r for r in caplog.records if r.name.startswith(("workit", "celery.app.trace", "flask"))]
     leaks = [r.getMessage() for r in ours if EMAIL in r.getMessage() or THOUGHT in r.getMessage()]
     assert not leaks, f"the log holds the address or the thought: {leaks[0][:300]!r}. Name the request by its id."

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from kata.broker import task_failures
+
 TASK_4 = "README, task 4: late acks on look_up_gif, and one job at a time for each worker slot"
 
 
@@ -28,9 +30,13 @@ def test_a_short_lookup_is_not_stuck_behind_a_long_one(app, celery_of, database,
     slow_giphy.held.add("a very slow thought")
 
     try:
-        with worker_on(celery, ["giphy"], pool="threads", name="busy"):
+        with worker_on(celery, ["giphy"], pool="threads", name="busy"), task_failures() as failures:
             look_up_gif.delay(long_one)
-            assert slow_giphy.started.wait(10), "the giphy worker never started the long lookup."
+            assert not broker.client().llen("celery"), (
+                "the lookup's job waits in the queue 'celery', which no worker of this test reads: "
+                "it belongs in 'giphy' (README, task 2)."
+            )
+            assert slow_giphy.wait_started(failures), "the giphy worker never started the long lookup."
             look_up_gif.delay(short_one)
             # The busy worker's chance to take the short job, if it would: it is waiting on Redis.
             deadline = time.monotonic() + 0.5

@@ -54,16 +54,6 @@ def smtp_wait(task: Task, retries: int) -> int:
 
 
 @shared_task(
-    bind=True,
-    max_retries=GIPHY_RETRIES,
-    # TODO(07_scale): task 4, when its message is acknowledged.
-)
-def look_up_gif(self: Task, request_id: str) -> None:
-    """Find the request's GIF, keep it on its row, then post the email's job (README, tasks 1 and 3)."""
-    raise NotImplementedError("Step 07_scale, task 1: write look_up_gif(request_id) in workit/tasks.py")
-
-
-@shared_task(
     bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
     # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
     # task, not with autoretry_for: smtp_wait applies these three with a floor under each wait,
@@ -118,3 +108,14 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         raise self.retry(exc=problem, countdown=wait) from problem
     record.status, record.gif_url, record.error = SENT, gif_url, None
     db.session.commit()
+
+
+# TODO(07_scale): task 1, the lookup, the first of the two jobs.
+@shared_task(
+    bind=True,
+    max_retries=GIPHY_RETRIES,
+    # TODO(07_scale): task 4, when its message is acknowledged.
+)
+def look_up_gif(self: Task, request_id: str) -> None:
+    """Find the request's GIF, keep it on its row, then post the email's job (README, tasks 1 and 3)."""
+    raise NotImplementedError("Step 07_scale, task 1: write look_up_gif(request_id) in workit/tasks.py")
