@@ -71,16 +71,44 @@ def test_the_email_job_reads_the_gif_from_the_row_and_asks_giphy_nothing(app, ce
 
     result = send_randomness_email.apply((request_id,))
 
-    assert result.state == "SUCCESS", f"send_randomness_email ended {result.state}: {result.result!r}."
     assert giphy.calls == [], (
         f"the email's job called Giphy {len(giphy.calls)} time(s); expected none: the lookup did, "
         "and left the GIF on the row. README, task 1."
     )
+    assert result.state == "SUCCESS", f"send_randomness_email ended {result.state}: {result.result!r}."
     assert len(inbox.deliveries) == 1, f"{len(inbox.deliveries)} emails arrived; expected one."
     assert image_sources(inbox.messages[0].get_body(("html",)).get_content()) == [GIF], (
         "the email does not show the GIF that the row holds."
     )
     assert db.row(request_id)["status"] == "sent"
+
+
+def test_the_email_job_is_posted_only_once_the_gif_is_committed(app, celery_of, database, giphy):
+    from celery.signals import before_task_publish
+
+    from workit.tasks import look_up_gif
+
+    celery_of(app)
+    db = database()
+    request_id = db.add()
+    giphy.search_finds(GIF)
+    seen_at_publish: list[object] = []
+
+    def look(sender=None, body=None, **_):
+        if sender == SEND:
+            seen_at_publish.append((db.row(request_id) or {}).get("gif_url"))
+
+    before_task_publish.connect(look, weak=False)
+    try:
+        look_up_gif.apply((request_id,))
+    finally:
+        before_task_publish.disconnect(look)
+
+    assert seen_at_publish == [GIF], (
+        f"when the lookup posted the email's job, another connection (the email worker's) read "
+        f"gif_url {seen_at_publish}; expected the GIF: it was not committed yet. A fast email "
+        f"worker sends without it. Commit, then post: enqueue after commit. {TASK_1}."
+    )
 
 
 def test_the_chain_runs_in_order_through_a_real_worker(
