@@ -46,16 +46,16 @@ def test_the_lookup_keeps_the_gif_on_the_row_and_posts_the_email_with_the_id_alo
 
     result = look_up_gif.apply((request_id,))
 
-    assert result.state == "SUCCESS", f"look_up_gif ended {result.state}: {result.result!r}. {TASK_1}."
+    assert every_message(queued) == [(SEND, [request_id])], (
+        f"the lookup (it ended {result.state}: {result.result!r}) posted {every_message(queued)}; "
+        "expected one send_randomness_email job whose one argument is the request's id: the GIF "
+        f"is on the row, not in the message. {TASK_1}."
+    )
     row = db.row(request_id)
     assert (row["gif_url"], row["status"]) == (GIF, "queued"), (
         f"after the lookup, the request's row has gif_url {row['gif_url']!r} and says {row['status']!r}; "
         "expected the GIF's URL, committed (the email's worker reads it from there), and 'queued': "
         "it waits for an email worker now."
-    )
-    assert every_message(queued) == [(SEND, [request_id])], (
-        f"the lookup posted {every_message(queued)}; expected one send_randomness_email job whose "
-        "one argument is the request's id: the GIF is on the row, not in the message."
     )
     raw = json.dumps([item.decode() for q in ALL_QUEUES for item in broker.client().lrange(q, 0, -1)])
     assert GIF not in raw and EMAIL not in raw, "the email's message carries the GIF or the address: pass the id alone."
