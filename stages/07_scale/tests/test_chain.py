@@ -85,7 +85,6 @@ def test_the_email_job_reads_the_gif_from_the_row_and_asks_giphy_nothing(app, ce
 
 def test_the_email_job_is_posted_only_once_the_gif_is_committed(app, celery_of, database, giphy):
     from celery.signals import before_task_publish
-
     from workit.tasks import look_up_gif
 
     celery_of(app)

@@ -16,7 +16,15 @@ import pytest
 import redis
 import requests
 
-from kata.stack import Service, StackError, migrate_database, running, spawn, wait_until, web_service
+from kata.stack import (
+    Service,
+    StackError,
+    migrate_database,
+    running,
+    spawn,
+    wait_until,
+    web_service,
+)
 
 pytestmark = pytest.mark.integration
 
