@@ -31,7 +31,10 @@ demo: $(INSTALLED)
 	$(BIN)/python -m kata.demo
 
 ## make run: the finished app and its services, up until Ctrl-C (see Procfile)
-RUN_PROCESSES := redis mail web worker flower $(if $(GIPHY_API_KEY),,giphy)
+RUN_PROCESSES := redis mail web giphy email flower $(if $(GIPHY_API_KEY),,giphy-standin)
+# How many workers of each queue (stage 07): `make run GIPHY_WORKERS=2 EMAIL_WORKERS=0`.
+GIPHY_WORKERS ?= 1
+EMAIL_WORKERS ?= 1
 # This checkout's own secrets, made on the first `make run` and kept: the app's SECRET_KEY and
 # Flower's login. Never committed (.venv is ignored), readable by you only.
 RUN_SECRETS := $(VENV)/run-secrets.env
@@ -43,9 +46,9 @@ $(RUN_SECRETS):
 run-secrets: $(RUN_SECRETS)
 
 run: $(INSTALLED) $(RUN_SECRETS)
-	@{ $(if $(GIPHY_API_KEY),grep -v '^GIPHY_API' stack.env,cat stack.env); cat $(RUN_SECRETS); } > $(VENV)/run.env
+	@{ $(if $(GIPHY_API_KEY),grep -v '^GIPHY_' stack.env,cat stack.env); cat $(RUN_SECRETS); } > $(VENV)/run.env
 	@echo "Flower: http://127.0.0.1:5555, user kata, the password after kata: in $(RUN_SECRETS)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env $(RUN_PROCESSES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env -c giphy=$(GIPHY_WORKERS),email=$(EMAIL_WORKERS) $(RUN_PROCESSES)
 
 ## make bench: the numbers behind the lesson, with real processes on loopback (needs redis-server)
 BENCH_INSTALLED := $(VENV)/.kata-bench-installed

@@ -1,8 +1,8 @@
 """`make demo`: the lesson's story with real processes, from the form to the inbox.
 
 Starts Redis, maildump, a Giphy stand-in that answers after a delay, the synchronous app
-(solutions/01_sync) and the finished background app (solutions/06_status, its database
-migrated into a temporary SQLite file) with its Celery worker; posts the same form to both;
+(solutions/01_sync) and the finished background app (solutions/07_scale, its database
+migrated into a temporary SQLite file) with its Celery worker (one, reading both its queues); posts the same form to both;
 prints both response times, then waits for the email and reads the request's status page.
 
 Each app is timed twice: its first POST, which also pays for what a process does once
@@ -39,11 +39,12 @@ from kata.stack import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKGROUND_APP = ROOT / "solutions" / "06_status"
+BACKGROUND_APP = ROOT / "solutions" / "07_scale"
 FORM = {"mailers[email]": "learner@example.com", "mailers[thought]": "a cat typing very fast"}
 SYNC_EMAIL = "sync@example.com"  # the sync app's emails, told apart from the background one's
 STEADY = 20  # posts after the first, for the steady state (their median)
 STEADY_AT_ONCE = 10
+DEMO_QUEUES = ("celery", "giphy", "email")  # where a job may wait: step 07 has two queues
 
 
 def post_form(base_url: str, email: str = FORM["mailers[email]"]) -> tuple[float, requests.Response]:
@@ -74,7 +75,7 @@ def ms(seconds: float) -> str:
 
 
 def demo_request_ids(database: Path) -> set[str]:
-    """The ids of the requests the background app (step 06) keeps in the demo's database."""
+    """The ids of the requests the background app (step 06 on) keeps in the demo's database."""
     import sqlite3
 
     if not database.exists():
@@ -86,7 +87,8 @@ def demo_request_ids(database: Path) -> set[str]:
 def take_back_demo_jobs(redis_url: str, database: Path) -> int:
     """Remove the demo's jobs still waiting in Redis (only those: the queue may be yours).
 
-    A step 04/05 job names the demo's address; a step 06 job, one of the demo's requests."""
+    A step 04/05 job names the demo's address; a step 06 job, one of the demo's requests. From
+    step 07 they wait in the queues giphy and email, before that in celery."""
     import redis as redis_client
 
     from kata.broker import decode_task_message
@@ -94,13 +96,14 @@ def take_back_demo_jobs(redis_url: str, database: Path) -> int:
     client = redis_client.Redis.from_url(redis_url, socket_timeout=5)
     ours = [FORM["mailers[email]"], *demo_request_ids(database)]
     taken = 0
-    for raw in client.lrange("celery", 0, -1):
-        try:
-            message = decode_task_message(raw)
-        except (ValueError, LookupError, TypeError):
-            continue
-        if message.args[:1] and message.args[0] in ours:
-            taken += client.lrem("celery", 1, raw)
+    for queue in DEMO_QUEUES:
+        for raw in client.lrange(queue, 0, -1):
+            try:
+                message = decode_task_message(raw)
+            except (ValueError, LookupError, TypeError):
+                continue
+            if message.args[:1] and message.args[0] in ours:
+                taken += client.lrem(queue, 1, raw)
     return taken
 
 
@@ -146,11 +149,13 @@ def main(giphy_delay: float) -> None:
                 giphy_url = giphy.api_url
                 click.echo(f"Giphy: a local stand-in that answers after {giphy_delay:.1f} s ({giphy_url})")
             env = {**app_environment(redis.url, inbox, giphy_url), "DATABASE_URL": f"sqlite:///{logs / 'workit.sqlite3'}"}
+            if not real_giphy:  # the stand-in has no budget: no rate limit on the lookups (step 07)
+                env["GIPHY_RATE_LIMIT"] = ""
             migrate_database(BACKGROUND_APP, env, logs)
             sync_web = stack.enter_context(web_service(ROOT / "solutions" / "01_sync", env, logs, "web-sync"))
             background_web = stack.enter_context(web_service(BACKGROUND_APP, env, logs, "web-background"))
             stack.enter_context(worker_service(BACKGROUND_APP, env, logs))
-            click.echo("Started: the sync app (step 01), the finished background app (step 06) and its Celery worker.\n")
+            click.echo("Started: the sync app (step 01), the finished background app (step 07) and its Celery worker.\n")
             for web in (sync_web, background_web):  # first page load: templates, imports
                 requests.get(f"{web.url}/", timeout=10).raise_for_status()
 

@@ -417,6 +417,28 @@ def backoff_with_jitter(package: Package) -> Iterator[Finding]:
                 return
 
 
+LIMIT_KEYWORDS = ("rate_limit", "time_limit", "soft_time_limit")
+
+
+def limit_in_the_code(package: Package) -> Iterator[Finding]:
+    for source in package.sources:
+        for task, decorator in source.tasks():
+            for name, value in keywords(decorator).items():
+                if name in LIMIT_KEYWORDS and isinstance(value, ast.Constant) and value.value is not None:
+                    yield source, value.lineno, {"task": task.name, "keyword": name, "value": repr(value.value)}
+
+
+def soft_limit_falls_back(package: Package) -> Iterator[Finding]:
+    for source in package.sources:
+        for task, _ in source.tasks():
+            for node in ast.walk(task):
+                if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                    caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+                    if any(source.qualified(c).endswith("SoftTimeLimitExceeded") for c in caught):
+                        yield source, node.lineno, {"task": task.name}
+                        return
+
+
 CELERY_DOCS = "https://docs.celeryq.dev/en/stable"
 
 RULES: tuple[Rule, ...] = (
@@ -611,6 +633,24 @@ RULES: tuple[Rule, ...] = (
         f"{CELERY_DOCS}/userguide/tasks.html#Task.retry_jitter",
         check=backoff_with_jitter,
         until=5,
+    ),
+    # --- from stage 07: workers at scale
+    Rule(
+        "limit_in_the_code", "informative", 7,
+        "{keyword}={value} on {task}, written in the code",
+        "A limit is the operator's: Giphy's budget, how long a call may take. Set it by the "
+        "task's name in task_annotations, from the config, and it changes without a release. "
+        "And a rate_limit holds per worker process: two workers, twice the calls.",
+        f"{CELERY_DOCS}/userguide/configuration.html#task-annotations",
+        check=limit_in_the_code,
+    ),
+    Rule(
+        "soft_limit_falls_back", "celebratory", 7,
+        "{task} catches its soft time limit and goes on",
+        "A slow Giphy costs the GIF, not the email: the job ends well instead of being killed.",
+        f"{CELERY_DOCS}/userguide/workers.html#time-limits",
+        check=soft_limit_falls_back,
+        until=7,
     ),
 )
 

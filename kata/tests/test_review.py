@@ -195,10 +195,22 @@ SAMPLES = [
         def send_randomness_email(self, email, thought):
             pass
     """}, 3),
+    ("limit_in_the_code", "07_scale", {"tasks.py": """
+        from celery import shared_task
+
+        @shared_task(bind=True, acks_late=True, rate_limit="100/h")
+        def look_up_gif(self, request_id):
+            pass
+    """}, 3),
 ]
 
 # What the reference does well, said where the learner wrote it.
-CELEBRATED = {"timeouts_set": "01_sync", "uses_email_validator": "04_enqueue", "backoff_with_jitter": "05_failures"}
+CELEBRATED = {
+    "timeouts_set": "01_sync",
+    "uses_email_validator": "04_enqueue",
+    "backoff_with_jitter": "05_failures",
+    "soft_limit_falls_back": "07_scale",
+}
 
 
 @pytest.mark.parametrize(("rule", "stage", "files", "line"), SAMPLES, ids=[sample[0] for sample in SAMPLES])
