@@ -73,6 +73,16 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MAIL_TIME_LIMIT": float(environ.get("MAIL_TIME_LIMIT", "60")),
         "REDIS_URL": environ.get("REDIS_URL", "redis://localhost:6379/0"),
         "REDIS_TIMEOUT": float(environ.get("REDIS_TIMEOUT", "1")),
+        # Limits on sending (workit/limits.py, Flask-Limiter), counted in Redis: each is a limit
+        # like "5 per minute" (or several: "5 per minute; 20 per day"). RATELIMIT_ENABLED=0
+        # turns them off; RATELIMIT_STORAGE_URI, unset, is REDIS_URL.
+        "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_PER_CLIENT": environ.get("RATELIMIT_PER_CLIENT") or "5 per minute",
+        "RATELIMIT_PER_RECIPIENT": environ.get("RATELIMIT_PER_RECIPIENT") or "3 per hour",
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI"),
+        # Behind proxies that set X-Forwarded-For, how many (Werkzeug's ProxyFix, x_for): the
+        # client's address for the limits comes from that header. 0, the default: no proxy.
+        "PROXY_FIX_X_FOR": int(environ.get("PROXY_FIX_X_FOR") or "0"),
         # Seconds before a job taken by a worker that never finished it goes back to the queue
         # (see celery_init_app). The kata's worker-kill test makes it short.
         "CELERY_VISIBILITY_TIMEOUT": float(environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),

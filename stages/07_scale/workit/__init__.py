@@ -23,9 +23,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from workit.celery_app import celery_init_app
     from workit.db import init_db
     from workit.health import bp as health_bp
+    from workit.limits import init_limits
     from workit.views import bp
 
     init_db(app)
+    init_limits(app)
     app.register_blueprint(bp)
     app.register_blueprint(health_bp)
     # After the blueprints: views.refuse_unreadable_forms must see the raw form first.

@@ -43,6 +43,9 @@ class MailerRequest(db.Model):
     email = db.Column(db.String(254), nullable=False)
     thought = db.Column(db.String(200), nullable=False)
     status = db.Column(db.String(16), nullable=False, default=QUEUED)
+    # Which form made it: its job's task id (views.task_id_for: the form's submission id and what
+    # was typed). Unique, so the same form sent twice (a double click) is one request.
+    task_id = db.Column(db.String(36), unique=True, index=True)
     gif_url = db.Column(db.String(500))
     error = db.Column(db.Text)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utc_now)

@@ -37,6 +37,12 @@ QUEUE_UNAVAILABLE = (
     "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on "
     "its way. Please send the form again in a minute."
 )
+# Redis down under the sending limits (workit/limits.py): they are checked before anything is
+# queued, so here we know that nothing was.
+LIMITS_UNAVAILABLE = (
+    "Sorry, we cannot take your form just now: our mail queue is not answering, so it has not "
+    "been sent. Please try again in a minute."
+)
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).

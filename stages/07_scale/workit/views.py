@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from kombu.exceptions import OperationalError
+from limits.errors import StorageError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from workit.db import db
+from workit.limits import limit_mailers, seconds_to_wait
 from workit.models import FINAL, STATUS_WORDS, MailerRequest
 from workit.tasks import send_randomness_email
 from workit.validation import (
     FORM_EXPIRED,
     FORM_TOO_BIG,
+    LIMITS_UNAVAILABLE,
     MULTIPART,
     NOT_UTF8,
     QUEUE_UNAVAILABLE,
@@ -29,6 +35,7 @@ from workit.validation import (
 bp = Blueprint("mailers", __name__)
 
 RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
+SENT_BEFORE = "You sent this form already: here is its email."
 
 # Each form carries a submission id, made when the page is rendered and kept when the form is
 # shown again. The job's task id is derived from it and from what was typed, so a form sent
@@ -69,6 +76,7 @@ def index() -> str:
 
 
 @bp.post("/mailers")
+@limit_mailers  # per client and per recipient (workit/limits.py): over a limit, too_many below
 def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     email = request.form.get("mailers[email]", "")
     thought = request.form.get("mailers[thought]", "")
@@ -81,7 +89,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     # The request is a row first, committed: a worker that takes the job a millisecond later,
     # on its own connection, must find it. Only then the job, and it carries the id alone: the
     # address and the thought stay in the database, out of Redis and out of the logs.
-    record = MailerRequest(email=email, thought=thought)
+    record = MailerRequest(email=email, thought=thought, task_id=task_id_for(submission, email, thought))
     db.session.add(record)
     db.session.commit()
     try:
@@ -125,6 +133,43 @@ def sent() -> str:
     return render_template("sent.html")
 
 
+# The same form sent twice (a double click, the back button) is one request: its row's task_id
+# is unique. Sent again later, it lands on the first request's page before any limit counts it;
+# sent at the same moment, its commit breaks the unique task_id, and it lands there too.
+
+
+def earlier_request() -> MailerRequest | None:
+    """The request that this very form (submission id, email, thought) made before, if any."""
+    try:
+        email, thought = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+    except InvalidForm:
+        return None
+    task_id = task_id_for(submission_of(request.form), email, thought)
+    return db.session.scalar(db.select(MailerRequest).filter_by(task_id=task_id))
+
+
+def to_earlier(earlier: MailerRequest) -> Response:
+    flash(SENT_BEFORE)
+    return redirect(url_for("mailers.status", request_id=earlier.id), code=303)
+
+
+@bp.before_request
+def land_repeats_on_their_page() -> Response | None:
+    if request.endpoint != "mailers.create":
+        return None
+    earlier = earlier_request()
+    return None if earlier is None else to_earlier(earlier)
+
+
+@bp.errorhandler(IntegrityError)
+def sent_at_the_same_moment(error: IntegrityError) -> Response:
+    db.session.rollback()
+    earlier = earlier_request() if request.endpoint == "mailers.create" else None
+    if earlier is None:
+        raise error
+    return to_earlier(earlier)
+
+
 # Requests that never reach create(): each one gets the form back with a message, not a bare
 # error page.
 
@@ -159,3 +204,25 @@ def form_expired(error: CSRFError) -> tuple[str, int]:
     email = request.form.get("mailers[email]", "")
     thought = request.form.get("mailers[thought]", "")
     return form_page(FORM_EXPIRED, email, thought, submission_of(request.form)), 400
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def too_many(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    # Over a limit (workit/limits.py): nothing is written or queued. The form again, filled in,
+    # with the wait; the wait in Retry-After too.
+    wait = seconds_to_wait()
+    when = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
+    message = f"{error.description} Please wait {when}, then send it again."
+    email = request.form.get("mailers[email]", "")
+    thought = request.form.get("mailers[thought]", "")
+    return form_page(message, email, thought, submission_of(request.form)), 429, {"Retry-After": str(wait)}
+
+
+@bp.app_errorhandler(StorageError)
+def limits_unavailable(error: StorageError) -> tuple[str, int, dict[str, str]]:
+    # Redis down or hung under the limits: they fail closed (see workit/limits.py), before
+    # anything is written or queued. One log line, no traceback, no address.
+    current_app.logger.warning("could not check the sending limits: Redis is not answering (%s)", type(error.storage_error).__name__)
+    email = request.form.get("mailers[email]", "")
+    thought = request.form.get("mailers[thought]", "")
+    return form_page(LIMITS_UNAVAILABLE, email, thought, submission_of(request.form)), 503, {"Retry-After": RETRY_AFTER}
