@@ -93,7 +93,7 @@ def test_with_the_email_worker_stopped_the_jobs_wait_in_redis_and_nothing_is_los
         )
         with queue_worker(code_dir, env, stack_logs, "email", "worker-email-again"):
             drained = wait_for(lambda: [status_of(page) for page in pages] == ["sent", "sent"], 20)
-            messages = mail_inbox.wait_for(3, timeout=10)
+            messages = mail_inbox.wait_for(3, timeout=60)
 
     recipients = sorted(address for m in messages for address in m["recipients"]["to"])
     assert drained and client.llen("email") == 0, "once an email worker was back, the waiting jobs were not all sent."

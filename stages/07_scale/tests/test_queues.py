@@ -56,7 +56,7 @@ def test_an_email_goes_out_while_giphy_is_stuck_on_another_request(
         with workers(["email"]), task_failures() as failures:
             look_up_gif.delay(stuck)  # first in line; its Giphy will not answer
             send_randomness_email.delay(ready)
-            status = wait_for_status(db, ready, ("sent", "failed"), timeout=5, failures=failures)
+            status = wait_for_status(db, ready, ("sent", "failed"), timeout=30, failures=failures)
             slow_giphy.release()
     finally:
         slow_giphy.release()
