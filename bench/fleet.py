@@ -38,7 +38,7 @@ from typing import Any
 import redis as redis_py
 
 from bench import sizing
-from bench.common import TRACKER, CpuMeter, group_cpu_seconds
+from bench.common import ROOT, TRACKER, CpuMeter, group_cpu_seconds
 from bench.lookup import LookupTarget
 from bench.services import worker
 from kata.stack import HOST, Service, free_port, port_open, running, spawn, wait_until
@@ -66,7 +66,7 @@ class LogFollower:
 
     def __init__(self, path: Path, task_name: str) -> None:
         self.path, self.task_name = path, task_name
-        self.offset, self.partial, self.found = 0, "", []
+        self.offset, self.partial, self.found, self.failed = 0, "", [], 0
 
     def poll(self) -> list[tuple[float, float]]:
         try:
@@ -79,15 +79,17 @@ class LogFollower:
         text = self.partial + chunk.decode(errors="replace")
         complete, _, self.partial = text.rpartition("\n")
         self.found += successes(complete, self.task_name)
+        self.failed += len(re.findall(rf"Task {re.escape(self.task_name)}\[[^\]]+\] raised", complete))
         return self.found
 
 
 @contextmanager
 def giphy_standin(delay: float, logs: Path) -> Iterator[Service]:
-    """`python -m kata giphy-standin --delay DELAY` on a free port, until it answers."""
+    """`python -m kata giphy-standin --delay DELAY` on a free port, until it answers; with a listening
+    queue long enough for every worker thread (bench/standin.py says why)."""
     port = free_port()
-    command = [sys.executable, "-m", "kata", "giphy-standin", "--port", str(port), "--delay", str(delay)]
-    with running(spawn("giphy-standin", command, logs)) as service:
+    command = [sys.executable, "-m", "bench.standin", "--port", str(port), "--delay", str(delay)]
+    with running(spawn("giphy-standin", command, logs, cwd=ROOT)) as service:
         wait_until(lambda: port_open(port), 30, "kata giphy-standin", service)
         service.url = f"http://{HOST}:{port}/v1/gifs"
         yield service
@@ -206,6 +208,7 @@ def _one_run(client: redis_py.Redis, redis_url: str, target: LookupTarget, env: 
         standin_before = group_cpu_seconds(standin.process.pid)
         redis_before, commands_before = redis_cpu(client), command_counts(client)
         own_before = _own_cpu()
+        overflows = _listen_overflows()
         machine = CpuMeter()
         machine.start()
         started = time.time()
@@ -214,7 +217,7 @@ def _one_run(client: redis_py.Redis, redis_url: str, target: LookupTarget, env: 
         done: list[tuple[float, float]] = []
         while time.monotonic() < deadline:
             done = [s for follower in followers for s in follower.poll()]
-            if len(done) >= jobs:
+            if len(done) + sum(f.failed for f in followers) >= jobs:
                 break
             time.sleep(POLL)
         wall = time.time() - started
@@ -237,7 +240,8 @@ def _one_run(client: redis_py.Redis, redis_url: str, target: LookupTarget, env: 
     others = max(0.0, round(busy - ours / wall, 2)) if busy is not None else None
     return {
         "jobs": jobs, "concurrency": concurrency, "processes": processes, "threads_per_process": per_process,
-        "completed": completed, "finished": finished, "seconds": seconds, "jobs_per_s": rate,
+        "completed": completed, "failed": sum(f.failed for f in followers), "finished": finished,
+        "listen_overflows": _listen_overflows() - overflows if overflows is not None else None, "seconds": seconds, "jobs_per_s": rate,
         "jobs_per_s_per_process": rate / processes,
         "ideal_jobs_per_s": sizing.ideal(concurrency, latency),
         "wave_bound_jobs_per_s": sizing.wave_bound(jobs, concurrency, latency),
@@ -268,6 +272,16 @@ def _one_run(client: redis_py.Redis, redis_url: str, target: LookupTarget, env: 
     }
 
 
+def _listen_overflows() -> int | None:
+    """Connections this machine's kernel refused so far because a listening socket's queue was full."""
+    try:
+        head, values = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()
+                        if line.startswith("TcpExt:")][:2]
+        return int(dict(zip(head, values))["ListenOverflows"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -275,12 +289,12 @@ def _own_cpu() -> float:
 
 def _log_row(r: dict[str, Any], log: Callable[[str], None]) -> None:
     cpu = f"{r['worker_cpu_s_per_job'] * 1000:.2f} ms" if r["worker_cpu_s_per_job"] else "-"
-    late = "" if r["finished"] else f"  TIMED OUT: {r['completed']}/{r['jobs']}"
+    late = "" if r["finished"] else f"  NOT FINISHED: {r['completed']}/{r['jobs']}, {r['failed']} failed"
     log(f"  {r['jobs']:>4} jobs, threads x{r['concurrency']:<3} in {r['processes']} process(es): {r['jobs_per_s']:6.1f} jobs/s"
         f" of {r['lower_bound_jobs_per_s']:5.0f} lower bound ({r['fraction_of_lower_bound']:4.0%})"
         f"{late}"
         f"  [worker CPU {cpu}/job, {r['redis_commands_per_job']:.1f} Redis commands/job, machine {r['machine_busy_cores']} cores busy,"
-        f" {r['other_users_busy_cores']} by others]")
+        f" {r['other_users_busy_cores']} by others, {r['listen_overflows']} listen overflows]")
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:

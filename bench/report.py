@@ -121,6 +121,10 @@ def fleet_lines(fl: dict[str, Any]) -> list[str]:
     out.append("   1-proc bd = processes / CPU per job (a threads pool runs Python on one core at a time); all CPU = workers,"
                " stand-in, redis-server and the bench per job; others = cores busy with the machine's other users;"
                " avail bd = (cores - others) / all CPU")
+    troubled = [r for r in fl["runs"] if r.get("failed") or r.get("listen_overflows")]
+    for r in troubled:
+        out.append(f"   {r['jobs']} jobs at {r['concurrency']} in {r['processes']}: {r.get('failed', 0)} lookups failed,"
+                   f" {r.get('listen_overflows')} connections dropped by a full listening queue (this machine's kernel)")
     for label, c in fl["summary"]["crossover"].items():
         observed = "beyond the measured range" if c["observed"] is None else f"c = {c['observed']}"
         out.append(f"   crossover, {label}: measured {observed} (the next level adds < 10%); predicted"
