@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import ms
+from bench.fleet import JOB_COMMANDS
 
 
 def _met(ok: bool) -> str:
@@ -105,7 +106,7 @@ def fleet_lines(fl: dict[str, Any]) -> list[str]:
                 f"{fl['job_latency_s'] * 1000:.0f} ms on `kata giphy-standin`"),
            f"   task: {fl['lookup_target']['task']} (-A {fl['lookup_target']['celery_app']}, queue {fl['lookup_target']['queue']})",
            (f"   {'jobs':>5}{'conc.':>6}{'proc':>5}{'jobs/s':>8}{'ideal':>7}{'CPU bd':>8}{'lower':>7}{'of lower':>9}"
-            f"{'CPU/job':>9}{'1-proc bd':>10}{'all CPU':>9}{'others':>8}{'avail bd':>9}")]
+            f"{'CPU/job':>9}{'1-proc bd':>10}{'all CPU':>9}{'others':>8}{'avail bd':>9}{'of best':>9}")]
     for r in fl["runs"]:
         flag = "" if r["finished"] else f"  TIMED OUT ({r['completed']}/{r['jobs']})"
         out.append(
@@ -115,16 +116,17 @@ def fleet_lines(fl: dict[str, Any]) -> list[str]:
             f"{_opt(r['one_process_cpu_bound_jobs_per_s'], '.0f'):>10}"
             f"{_opt(r['bench_cpu_s_per_job'] and r['bench_cpu_s_per_job'] * 1000, '.2f'):>6} ms"
             f"{_opt(r['other_users_busy_cores'], '.2f'):>8}{_opt(r['available_cpu_bound_jobs_per_s'], '.0f'):>9}"
+            f"{_opt(r.get('fraction_of_achievable'), '.0%'):>9}"
             f"   {'met' if r['target_met'] else 'MISSED'}{flag}")
     out.append("   ideal = concurrency / latency; CPU bd = cores / the workers' CPU per job; lower = the least of those and the"
                " wave bound (jobs / (ceil(jobs / c) x latency)); target >= 80% of lower.")
     out.append("   1-proc bd = processes / CPU per job (a threads pool runs Python on one core at a time); all CPU = workers,"
                " stand-in, redis-server and the bench per job; others = cores busy with the machine's other users;"
-               " avail bd = (cores - others) / all CPU")
+               " avail bd = (cores - others) / all CPU; of best: of the least of ideal, wave, 1-proc and avail bounds")
     troubled = [r for r in fl["runs"] if r.get("failed") or r.get("listen_overflows")]
     for r in troubled:
         out.append(f"   {r['jobs']} jobs at {r['concurrency']} in {r['processes']}: {r.get('failed', 0)} lookups failed,"
-                   f" {r.get('listen_overflows')} connections dropped by a full listening queue (this machine's kernel)")
+                   f" {r.get('listen_overflows')} connections dropped by a full listening queue (anywhere on this machine)")
     for label, c in fl["summary"]["crossover"].items():
         observed = "beyond the measured range" if c["observed"] is None else f"c = {c['observed']}"
         out.append(f"   crossover, {label}: measured {observed} (the next level adds < 10%); predicted"
@@ -138,7 +140,8 @@ def fleet_lines(fl: dict[str, Any]) -> list[str]:
                    + "; the worker: "
                    + ", ".join(f"{k} {v / r['jobs']:.2g}" for k, v in r["redis_commands_worker"].items() if v >= r["jobs"] / 2)
                    + f"; one message {r['message_bytes']} bytes")
-    out.append(f"   one redis-server here: {rt['commands_per_s']:,.0f} commands/s (the slowest of "
+    out.append(f"   one redis-server here: {rt['commands_per_s']:,.0f} commands/s (the slowest of what a job sends:"
+               f" {', '.join(JOB_COMMANDS)}; all: "
                + ", ".join(f"{k} {v:,.0f}" for k, v in rt["unpipelined"].items())
                + f"; pipelined by 16: {', '.join(f'{k} {v:,.0f}' for k, v in rt['pipelined_16'].items())}); {rt['tool']}")
     out.append(f"   target >= 80% of the lower bound at every run: {'met' if fl['summary']['target_met_everywhere'] else 'MISSED'}")

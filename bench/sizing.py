@@ -102,9 +102,9 @@ def size(emails_per_day: int, measured: Measured, peak_factor: float = PEAK_FACT
     peak = average * peak_factor
     lookup_processes = math.ceil(peak / measured.jobs_per_s_per_process)
     email_cores = peak * measured.email_cpu_per_job if measured.email_cpu_per_job else None
-    machines = math.ceil(lookup_processes / measured.processes_per_machine)
-    if email_cores:
-        machines += math.ceil(email_cores / measured.cores_per_machine)
+    # A lookup process keeps about one core busy (the GIL); the email workers need their cores beside them.
+    cores = lookup_processes * measured.cores_per_machine / measured.processes_per_machine + (email_cores or 0.0)
+    machines = math.ceil(cores / measured.cores_per_machine)
     commands = peak * measured.redis_commands_per_job * measured.jobs_per_email
     share = commands / measured.redis_commands_per_s
     return Sizing(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS_JSON
+from bench.fleet import JOB_COMMANDS
 
 
 def _gb(size: float) -> str:
@@ -32,7 +33,7 @@ def render(results: dict[str, Any]) -> str:
     best = fleet["summary"]["best_single_process"]
     run = f"`make bench` of {machine['date'][:16].replace('T', ' ')} UTC (commit {machine['git_commit']}, bench/results.json)"
     rt = fleet["redis_throughput"]
-    slowest = min(rt["unpipelined"], key=lambda k: rt["unpipelined"][k])
+    slowest = min(JOB_COMMANDS, key=lambda k: rt["unpipelined"].get(k, float("inf")))
     row = _run_row(fleet, best["jobs"], best["concurrency"], 1) or {}
     queueing = sum(row.get("redis_commands_producer", {}).values()) / best["jobs"] if row else None
     taking = sum(row.get("redis_commands_worker", {}).values()) / best["jobs"] if row else None
@@ -79,7 +80,7 @@ def render(results: dict[str, Any]) -> str:
         + " | INFO commandstats before and after, over the jobs |",
         f"| one queued message | {best['message_bytes']} bytes | the list item in Redis |",
         (f"| one redis-server's throughput | {rt['commands_per_s']:,.0f} commands/s | {rt['tool']}; the slowest "
-        f"({slowest}) of {', '.join(rt['unpipelined'])}, not pipelined |"),
+        f"({slowest}) of {', '.join(JOB_COMMANDS)}, the commands a job sends, not pipelined |"),
         "",
         (f"**Assumptions** (not measured): the busiest hour carries {peak:g}x the day's average; a broker should stay under "
         f"{headroom:.0%} busy (bursts, failover); each email is {inputs['jobs_per_email']} jobs (stage 07's chain: the "
@@ -98,8 +99,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"| cores for the email workers | {small['email_cores']:.2f} | {large['email_cores']:.1f} | peak x "
                      f"{inputs['email_cpu_per_job'] * 1000:.2f} ms |")
     lines += [
-        (f"| machines like this one ({cores} cores) | {small['machines']} | {large['machines']} | one lookup process per "
-        "core, plus the email cores |"),
+        (f"| machines like this one ({cores} cores) | {small['machines']} | {large['machines']} | (a core per lookup "
+        f"process + the email cores) / {cores} |"),
         (f"| what the broker carries | {small['broker_commands_per_s']:,.0f} commands/s | "
         f"{large['broker_commands_per_s']:,.0f} commands/s | peak x {inputs['redis_commands_per_job']:.1f} x "
         f"{inputs['jobs_per_email']} jobs |"),
