@@ -56,7 +56,7 @@ def render(results: dict[str, Any]) -> str:
         f"one {cores}-core machine, shared with other work while it ran. The stand-in Giphy answers after "
         f"{inputs['latency'] * 1000:.0f} ms; the real one's latency is not measured here."),
         "",
-        "**What one machine measured** (section 5 unless said otherwise):",
+        "**What one machine measured** (`make bench`'s section 5, see bench/README.md, unless said otherwise):",
         "",
         "| figure | value | where it comes from |",
         "|---|---|---|",
