@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the four sections, print the table, save JSON and PNG.
+"""`python -m bench` (`make bench`): run the five sections, print the table, save JSON and PNGs.
 
 Everything runs on 127.0.0.1, bounded in count and time, and is stopped on the way out. The
 stack needs a real redis-server on PATH (REDIS_URL is ignored: the bench starts and empties
@@ -8,6 +8,8 @@ its own).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import feedback, loop
 from bench.common import PLOT_PNG, RESULTS_JSON, ROOT, TRACKER, Summary, machine_info
@@ -112,12 +115,41 @@ def run_stack_sections(sections: str, args: argparse.Namespace, results: dict[st
                     redis.url, env, inbox, logs, purge, inbox=args.scale_inbox, even_runs=not args.no_extra_scale_runs,
                     concurrencies=tuple(args.concurrency), jobs=args.jobs, job_latency=args.job_latency, log=log,
                 )
+        if "5" in sections:
+            log("\n== 5. Workers at scale, the I/O-bound lookup (stage 07): threads pools, Redis's own throughput ==")
+            from bench import fleet
+
+            results["fleet"] = fleet.run(
+                redis.url, int(urlsplit(redis.url).port or 6379), logs, load_target(args.lookup_target),
+                results["machine"]["cores"] or 1, job_counts=tuple(args.fleet_jobs),
+                concurrencies=tuple(args.fleet_concurrency), latency=args.job_latency, log=log,
+            )
+            measured = fleet.sizing_inputs(results["fleet"], results.get("scale"))
+            if measured:
+                results["sizing"] = sizing_results(measured)
         log("\nstopping the stack...")
+
+
+def load_target(spec: str) -> Any:
+    """`module:NAME` to the LookupTarget it names (bench/lookup.py says what one holds)."""
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name or "TARGET")
+
+
+def sizing_results(measured: Any) -> dict[str, Any]:
+    from bench import sizing
+
+    return {
+        "inputs": dataclasses.asdict(measured),
+        "assumptions": {"peak_factor": sizing.PEAK_FACTOR, "broker_headroom": sizing.BROKER_HEADROOM},
+        "per_day": {str(n): sizing.size(n, measured).as_dict() for n in (1_000_000, 100_000_000)},
+        "one_redis_limit_emails_per_day": sizing.one_redis_limit(measured),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 14 (default: 1234)")
+    parser.add_argument("--sections", default="12345", help="which sections to run, e.g. 45 (default: 12345)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each stage and its floor (median)")
     parser.add_argument("--selfcheck-repeats", type=int, default=1, help="timed runs of each self-check (median)")
     parser.add_argument("--selfcheck-integration", action="store_true",
@@ -131,14 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--job-latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--fleet-jobs", type=int, nargs="+", default=[100, 1000], help="section 5's job counts")
+    parser.add_argument("--fleet-concurrency", type=int, nargs="+", default=[16, 32, 64, 128, 256],
+                        help="section 5's threads-pool concurrencies")
+    parser.add_argument("--lookup-target", default="bench.lookup:TARGET",
+                        help="section 5's task, a module:NAME naming a bench.lookup.LookupTarget")
     parser.add_argument("--scale-inbox", choices=("aiosmtpd", "maildump"), default="aiosmtpd",
                         help="where section 4's emails go (see bench/scale.py)")
     parser.add_argument("--output", type=Path, default=RESULTS_JSON, help="where to write the JSON")
     parser.add_argument("--plot", type=Path, default=PLOT_PNG, help="where to write the PNG")
     args = parser.parse_args(argv)
 
-    if set(args.sections) & set("234") and not shutil.which("redis-server"):
-        parser.exit(2, "make bench needs redis-server on PATH for sections 2-4 (apt-get install redis-server, "
+    if set(args.sections) & set("2345") and not shutil.which("redis-server"):
+        parser.exit(2, "make bench needs redis-server on PATH for sections 2-5 (apt-get install redis-server, "
                        "brew install redis), or run only the feedback loop: python -m bench --sections 1\n")
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine_info()}
@@ -150,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         results["feedback"] = feedback.run(args.repeats, args.selfcheck_repeats, args.selfcheck_integration, log=log)
         log("   the learner's loop: kata hint, kata status, kata watch")
         results["feedback"]["loop"] = loop.run(args.repeats, log=log)
-    if set(args.sections) & set("234"):
+    if set(args.sections) & set("2345"):
         run_stack_sections(args.sections, args, results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     leftovers = TRACKER.leftovers()
@@ -159,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    plot = None
+    plots: list[Path] = []
     try:
-        from bench.plot import make_plot
+        from bench.plot import make_fleet_plot, make_plot
 
-        plot = make_plot(results, args.plot)
+        plots = [p for p in (make_plot(results, args.plot), make_fleet_plot(results, args.plot.with_name("fleet.png"))) if p]
     except ImportError as missing:
         log(f"(no plot: {missing}; `make bench` installs the bench extra)")
     print("\n" + format_report(results))
@@ -173,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nWARNING: {len(leftovers)} process(es) started by the bench are still running:\n  " + "\n  ".join(leftovers))
     else:
         print(f"\nall {len(TRACKER.groups)} process groups started by the bench (redis-server, maildump, flask, gunicorn, "
-              "celery workers) have exited")
+              "celery workers, the Giphy stand-in) have exited")
     print(f"\nwritten: {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
-          + (f", {plot.relative_to(ROOT) if plot.is_relative_to(ROOT) else plot}" if plot else "")
+          + "".join(f", {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}" for p in plots)
           + f"; the bench took {results['bench_seconds']:.0f} s")
     return 0
 

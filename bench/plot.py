@@ -85,3 +85,70 @@ def make_plot(results: dict[str, Any], path: Path) -> Path | None:
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def make_fleet_plot(results: dict[str, Any], path: Path) -> Path | None:
+    """Section 5: jobs/s against threads-pool concurrency, beside the bounds measured in the same run."""
+    fleet = results.get("fleet")
+    if not fleet or not fleet.get("runs"):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bench import sizing
+
+    runs, latency, cores = fleet["runs"], fleet["job_latency_s"], fleet["cores"]
+    levels = sorted({r["concurrency"] for r in runs})
+    top_jobs = max(r["jobs"] for r in runs)
+    single = sorted((r for r in runs if r["jobs"] == top_jobs and r["processes"] == 1), key=lambda r: r["concurrency"])
+    cpu = fleet["summary"]["crossover"].get(f"{top_jobs} jobs, 1 process(es)", {}).get("worker_cpu_s_per_job_median")
+
+    figure, axes = plt.subplots(figsize=(9, 6), dpi=110)
+    machine = results["machine"]
+    figure.suptitle(
+        f"`make bench` section 5: the Giphy lookup ({latency * 1000:.0f} ms each) through celery worker --pool=threads\n"
+        f"{cores} cores (shared), Python {machine['python']}, celery {machine['versions']['celery']}, "
+        f"redis-server {machine['redis_server']}, {machine['date'][:16].replace('T', ' ')} UTC",
+        fontsize=9.5,
+    )
+    axes.plot(levels, [sizing.ideal(c, latency) for c in levels], "k--", label=f"ideal: concurrency / {latency:g} s")
+    if cpu:
+        axes.axhline(sizing.cpu_bound(cores, cpu), color="tab:red", ls=":",
+                     label=f"CPU bound: {cores} cores / {cpu * 1000:.2f} ms worker CPU per job")
+        axes.axhline(sizing.cpu_bound(1, cpu), color="tab:red", ls="-.", alpha=0.6,
+                     label="one process's bound (the GIL: one core)")
+        crossing = sizing.predicted_crossover(latency, 1, cpu)
+        axes.axvline(crossing, color="grey", alpha=0.4)
+        axes.annotate(f"one process saturates\nat c = {crossing:.0f}", (crossing, sizing.cpu_bound(1, cpu)),
+                      textcoords="offset points", xytext=(6, -34), fontsize=8, color="grey")
+    styles = {(top_jobs, 1): ("o-", "tab:blue"), (top_jobs, 2): ("D-", "tab:green")}
+    for jobs, processes in sorted({(r["jobs"], r["processes"]) for r in runs}):
+        rows = sorted((r for r in runs if r["jobs"] == jobs and r["processes"] == processes), key=lambda r: r["concurrency"])
+        style, color = styles.get((jobs, processes), ("s--", "tab:orange"))
+        label = f"{jobs} jobs, {processes} worker process{'es' if processes > 1 else ''}"
+        axes.plot([r["concurrency"] for r in rows], [r["jobs_per_s"] for r in rows], style, color=color, label=label)
+    available = [r["available_cpu_bound_jobs_per_s"] for r in single if r.get("available_cpu_bound_jobs_per_s")]
+    if available:
+        axes.plot([r["concurrency"] for r in single if r.get("available_cpu_bound_jobs_per_s")], available, "x",
+                  color="tab:purple", label="what the cores others left could do (at the run's whole CPU per job)")
+    observed = fleet["summary"]["crossover"].get(f"{top_jobs} jobs, 1 process(es)", {}).get("observed")
+    if observed:
+        rate = next(r["jobs_per_s"] for r in single if r["concurrency"] == observed)
+        axes.annotate(f"measured crossover: c = {observed}", (observed, rate), textcoords="offset points",
+                      xytext=(-40, 18), fontsize=8.5, color="tab:blue", arrowprops={"arrowstyle": "->", "color": "tab:blue"})
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log", base=2)
+    axes.set_xticks(levels, [str(c) for c in levels])
+    ticks = [2 ** k for k in range(4, 12) if 2 ** k <= 2 * max(levels) / latency]
+    axes.set_yticks(ticks, [str(t) for t in ticks])
+    axes.minorticks_off()
+    axes.set_xlabel("threads-pool concurrency, in all (log scale)")
+    axes.set_ylabel("jobs per second (log scale)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=7.5, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

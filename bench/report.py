@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import ms
+from bench.fleet import JOB_COMMANDS
 
 
 def _met(ok: bool) -> str:
@@ -88,4 +89,74 @@ def format_report(results: dict[str, Any]) -> str:
                 out.append(f"   {key.removeprefix('target_met_')} at the top concurrency >= 80% of ideal: {_met(ok)}")
         out.append("   wave bound: the best a pool can do when the jobs do not split evenly over its slots, "
                    "jobs / (ceil(jobs / concurrency) x latency); CPU/job: the worker's own CPU time")
+    if fl := results.get("fleet"):
+        out += fleet_lines(fl)
+    if sz := results.get("sizing"):
+        out += sizing_lines(sz)
     return "\n".join(out)
+
+
+def _opt(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def fleet_lines(fl: dict[str, Any]) -> list[str]:
+    rt = fl["redis_throughput"]
+    out = ["", (f"5. Workers at scale, the I/O-bound lookup: celery worker --pool=threads, each job waiting "
+                f"{fl['job_latency_s'] * 1000:.0f} ms on `kata giphy-standin`"),
+           f"   task: {fl['lookup_target']['task']} (-A {fl['lookup_target']['celery_app']}, queue {fl['lookup_target']['queue']})",
+           (f"   {'jobs':>5}{'conc.':>6}{'proc':>5}{'jobs/s':>8}{'ideal':>7}{'CPU bd':>8}{'lower':>7}{'of lower':>9}"
+            f"{'CPU/job':>9}{'1-proc bd':>10}{'all CPU':>9}{'others':>8}{'avail bd':>9}{'of best':>9}")]
+    for r in fl["runs"]:
+        flag = "" if r["finished"] else f"  TIMED OUT ({r['completed']}/{r['jobs']})"
+        out.append(
+            f"   {r['jobs']:>5}{r['concurrency']:>6}{r['processes']:>5}{r['jobs_per_s']:>8.1f}{r['ideal_jobs_per_s']:>7.0f}"
+            f"{_opt(r['cpu_bound_jobs_per_s'], '.0f'):>8}{r['lower_bound_jobs_per_s']:>7.0f}{r['fraction_of_lower_bound']:>9.0%}"
+            f"{_opt(r['worker_cpu_s_per_job'] and r['worker_cpu_s_per_job'] * 1000, '.2f'):>7} ms"
+            f"{_opt(r['one_process_cpu_bound_jobs_per_s'], '.0f'):>10}"
+            f"{_opt(r['bench_cpu_s_per_job'] and r['bench_cpu_s_per_job'] * 1000, '.2f'):>6} ms"
+            f"{_opt(r['other_users_busy_cores'], '.2f'):>8}{_opt(r['available_cpu_bound_jobs_per_s'], '.0f'):>9}"
+            f"{_opt(r.get('fraction_of_achievable'), '.0%'):>9}"
+            f"   {'met' if r['target_met'] else 'MISSED'}{flag}")
+    out.append("   ideal = concurrency / latency; CPU bd = cores / the workers' CPU per job; lower = the least of those and the"
+               " wave bound (jobs / (ceil(jobs / c) x latency)); target >= 80% of lower.")
+    out.append("   1-proc bd = processes / CPU per job (a threads pool runs Python on one core at a time); all CPU = workers,"
+               " stand-in, redis-server and the bench per job; others = cores busy with the machine's other users;"
+               " avail bd = (cores - others) / all CPU; of best: of the least of ideal, wave, 1-proc and avail bounds")
+    troubled = [r for r in fl["runs"] if r.get("failed") or r.get("listen_overflows")]
+    for r in troubled:
+        out.append(f"   {r['jobs']} jobs at {r['concurrency']} in {r['processes']}: {r.get('failed', 0)} lookups failed,"
+                   f" {r.get('listen_overflows')} connections dropped by a full listening queue (anywhere on this machine)")
+    for label, c in fl["summary"]["crossover"].items():
+        observed = "beyond the measured range" if c["observed"] is None else f"c = {c['observed']}"
+        out.append(f"   crossover, {label}: measured {observed} (the next level adds < 10%); predicted"
+                   f" {_opt(c['predicted_per_process_gil'], '.0f')} per process (latency x processes / CPU per job),"
+                   f" {_opt(c['predicted_machine'], '.0f')} for the machine (latency x cores / CPU per job)")
+    rows = [r for r in fl["runs"] if r["jobs"] == max(x["jobs"] for x in fl["runs"]) and r["processes"] == 1]
+    if rows:
+        r = rows[-1]
+        out.append(f"   Redis commands per job ({r['jobs']} jobs, c = {r['concurrency']}): {r['redis_commands_per_job']:.1f}; queueing: "
+                   + ", ".join(f"{k} {v / r['jobs']:.2g}" for k, v in r["redis_commands_producer"].items() if v >= r["jobs"] / 2)
+                   + "; the worker: "
+                   + ", ".join(f"{k} {v / r['jobs']:.2g}" for k, v in r["redis_commands_worker"].items() if v >= r["jobs"] / 2)
+                   + f"; one message {r['message_bytes']} bytes")
+    out.append(f"   one redis-server here: {rt['commands_per_s']:,.0f} commands/s (the slowest of what a job sends:"
+               f" {', '.join(JOB_COMMANDS)}; all: "
+               + ", ".join(f"{k} {v:,.0f}" for k, v in rt["unpipelined"].items())
+               + f"; pipelined by 16: {', '.join(f'{k} {v:,.0f}' for k, v in rt['pipelined_16'].items())}); {rt['tool']}")
+    out.append(f"   target >= 80% of the lower bound at every run: {'met' if fl['summary']['target_met_everywhere'] else 'MISSED'}")
+    return out
+
+
+def sizing_lines(sz: dict[str, Any]) -> list[str]:
+    i = sz["inputs"]
+    out = ["", (f"Past one machine (peak = {sz['assumptions']['peak_factor']:g}x the day's average, an assumption; "
+                f"from section 5: {i['jobs_per_s_per_process']:.0f} lookups/s per process, "
+                f"{i['redis_commands_per_job']:.1f} Redis commands/job, {i['redis_commands_per_s']:,.0f} commands/s per redis-server)")]
+    for per_day, s in sz["per_day"].items():
+        email = "" if s["email_cores"] is None else f" + {s['email_cores']:.1f} cores of email workers"
+        out.append(f"   {int(per_day):>11,} emails/day: {s['average_per_s']:.1f}/s average, {s['peak_per_s']:.0f}/s at peak;"
+                   f" {s['lookup_processes']} lookup processes{email}, {s['machines']} machines of {i['cores_per_machine']} cores;"
+                   f" broker {s['broker_commands_per_s']:,.0f} commands/s = {s['broker_share']:.0%} of one redis-server")
+    out.append(f"   one redis-server (as measured here) is half busy at {sz['one_redis_limit_emails_per_day']:,.0f} emails/day")
+    return out

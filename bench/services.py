@@ -33,13 +33,14 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, service: Serv
 
 
 @contextmanager
-def worker(code_dir: Path, env: Mapping[str, str], logs: Path, pool: str, concurrency: int, name: str = "worker") -> Iterator[Service]:
-    """`celery -A workit.worker worker --pool=POOL --concurrency=N`, as kata.stack.worker_service
+def worker(code_dir: Path, env: Mapping[str, str], logs: Path, pool: str, concurrency: int, name: str = "worker",
+           app: str = "workit.worker", extra: tuple[str, ...] = ()) -> Iterator[Service]:
+    """`celery -A APP worker --pool=POOL --concurrency=N [EXTRA...]`, as kata.stack.worker_service
     starts it (which has no pool option), waiting until it says it is ready."""
     command = [
-        sys.executable, "-m", "celery", "-A", "workit.worker", "worker",
+        sys.executable, "-m", "celery", "-A", app, "worker",
         "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", *extra,
     ]
     with running(spawn(name, command, logs, cwd=code_dir, env=env)) as service:
         wait_for(lambda: " ready." in service.output(), 60, f"celery worker {pool}x{concurrency}", service)
