@@ -86,10 +86,10 @@ class LogFollower:
 
 @contextmanager
 def giphy_standin(delay: float, logs: Path) -> Iterator[Service]:
-    """`python -m kata giphy-standin --delay DELAY` on a free port, until it answers; with a listening
-    queue long enough for every worker thread (bench/standin.py says why)."""
+    """`python -m kata giphy-standin --delay DELAY` on a free port, until it answers (its listening
+    queue holds every worker thread's connection: kata.stack.StandInServer)."""
     port = free_port()
-    command = [sys.executable, "-m", "bench.standin", "--port", str(port), "--delay", str(delay)]
+    command = [sys.executable, "-m", "kata", "giphy-standin", "--port", str(port), "--delay", str(delay)]
     with running(spawn("giphy-standin", command, logs, cwd=ROOT)) as service:
         wait_until(lambda: port_open(port), 30, "kata giphy-standin", service)
         service.url = f"http://{HOST}:{port}/v1/gifs"
