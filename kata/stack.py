@@ -224,7 +224,6 @@ def maildump_service(logs: Path) -> Iterator[Maildump]:
 # --- Giphy stand-in ----------------------------------------------------------------------
 
 
-@dataclass
 class StandInServer(ThreadingHTTPServer):
     """socketserver queues 5 waiting connections by default: when 128 workers look up at once
     (make bench, section 5) the kernel drops the rest of their SYNs, and each dropped lookup
@@ -234,6 +233,7 @@ class StandInServer(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
+@dataclass
 class GiphyStandIn:
     """A tiny Giphy on loopback: realistic search and random bodies after `delay` seconds."""
 
