@@ -1,7 +1,8 @@
 """The "Past one machine" section, written from one bench run's results.json.
 
-`python -m bench.sizing_doc` prints it from bench/results.json; `--write FILE` saves it (the
-lead pastes bench/SIZING_FOR_STAGE_README.md into stage 07's README). Every number in it is
+`python -m bench.sizing_doc` prints it from bench/results.json; `--write FILE` saves it (it is
+the "Past one machine" section of bench/README.md and of stages/07_scale/README.md: after a new
+run, paste it into both). Every number in it is
 either read from that run, computed by bench/sizing.py from those readings, or marked as an
 assumption.
 """
