@@ -63,6 +63,8 @@ def test_a_person_submits_the_form_and_gets_the_email(
     tmp_path: Path,
 ) -> None:
     env = {**app_environment(real_redis.url, mail_inbox, giphy_standin.api_url), "DATABASE_URL": f"sqlite:///{tmp_path / 'workit.sqlite3'}"}
+    shots = Path(os.environ.get("KATA_SCREENSHOTS") or tmp_path)  # the status page, queued and then sent
+    shots.mkdir(parents=True, exist_ok=True)
     migrate_database(FINISHED_APP, env, stack_logs)
     with web_service(FINISHED_APP, env, stack_logs) as web, worker_service(FINISHED_APP, env, stack_logs):
         page = browser_page
@@ -73,7 +75,9 @@ def test_a_person_submits_the_form_and_gets_the_email(
         page.get_by_role("button", name="Give me the randomness...").click()
         page.wait_for_url("**/mailers/*")
         assert "Queued: your email to ada@example.com" in page.inner_text("body")
-        page.wait_for_function("() => document.body.innerText.includes('Sent! Check your inbox.')", timeout=15000)
-        messages = mail_inbox.wait_for(1, timeout=15)
+        page.screenshot(path=str(shots / "status-queued.png"))
+        page.wait_for_function("() => document.body.innerText.includes('Sent! Check your inbox.')", timeout=60000)
+        page.screenshot(path=str(shots / "status-sent.png"))
+        messages = mail_inbox.wait_for(1, timeout=60)
     assert [m["recipients"]["to"] for m in messages] == [["ada@example.com"]]
     assert STANDIN_GIF in mail_inbox.html(int(messages[0]["id"]))
