@@ -191,8 +191,7 @@ def queued(broker: Any) -> Callable[[], dict[str, list[tuple[str, list[Any]]]]]:
 def slow_giphy(giphy: Any) -> Iterator[Any]:
     """Giphy whose search for a thought in `slow_giphy.held` waits until `slow_giphy.release()`;
     any other search finds GIF at once (a held one answers after 15 s at the latest).
-    `slow_giphy.started` is set when a held search begins, `slow_giphy.finished` when it has
-    answered, and `slow_giphy.statuses` is what the request's row said during each search."""
+    `slow_giphy.started` is set when a held search begins, and `slow_giphy.statuses` is what the request's row said during each search."""
     yield from _slow_giphy(giphy)
 
 
@@ -201,7 +200,6 @@ class SlowGiphy:
     held: set[str] = field(default_factory=set)
     started: threading.Event = field(default_factory=threading.Event)
     opened: threading.Event = field(default_factory=threading.Event)
-    finished: threading.Event = field(default_factory=threading.Event)  # a held search has answered
     watch: Callable[[str], None] | None = None
     raise_in_search: BaseException | None = None
 
@@ -234,7 +232,6 @@ def _slow_giphy(giphy: Any) -> Iterator[SlowGiphy]:
         if query in slow.held:
             slow.started.set()
             slow.opened.wait(15)
-            slow.finished.set()
         return 200, {"Content-Type": "application/json"}, json.dumps(search_body(GIF))
 
     giphy.mock.add_callback("GET", SEARCH_URL, callback=answer)
