@@ -19,6 +19,17 @@ class GiphyError(Exception):
     """Giphy gave no GIF at all: both search and random failed."""
 
 
+def describe(problem: BaseException) -> str:
+    """What went wrong, fit for a log. Never the exception's text: requests puts the URL in it,
+    and the URL holds the API key (api_key=...) and the user's thought (q=...)."""
+    response = problem.response if isinstance(problem, requests.HTTPError) else None
+    if response is not None:
+        return f"HTTP {response.status_code}"
+    if isinstance(problem, requests.RequestException):
+        return type(problem).__name__  # ConnectTimeout, ReadTimeout, ConnectionError...
+    return f"an answer we cannot read ({type(problem).__name__})"
+
+
 def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     query = thought[:MAX_QUERY]
     try:
@@ -28,10 +39,11 @@ def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     try:
         return _random(query, api_key, timeout)
     except _FAILURES as problem:
+        # `from None`: the requests exceptions, URLs and all, stay out of any traceback.
         raise GiphyError(
-            f"Giphy gave no GIF for {query!r}: search failed ({search_problem!r}), "
-            f"then random failed ({problem!r})"
-        ) from problem
+            f"Giphy gave no GIF: search failed ({describe(search_problem)}), "
+            f"then random failed ({describe(problem)})"
+        ) from None
 
 
 def _search(query: str, api_key: str, timeout: float) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
+
 import pytest
 import requests
+import responses
 
 from kata.fixtures import GIPHY_TEST_KEY
+from kata.giphy import RANDOM_URL, SEARCH_URL
 from workit.giphy import GiphyError, fetch_gif_url
 
 FIRST = "https://media.giphy.com/media/kataFirst/200.gif"
@@ -273,4 +277,122 @@ def test_when_random_gives_a_malformed_gif_too_it_raises_giphy_error(giphy):
         pytest.fail(
             f"when {what}, fetch_gif_url('cats', ...) returned {url!r}; expected it to raise "
             "GiphyError: there is no GIF to send."
+        )
+
+
+SECRET_KEY = "kata-secret-giphy-key-7f3a9c"  # easy to spot in any text it leaks into
+
+
+def _unreachable(request: requests.PreparedRequest) -> requests.ConnectionError:
+    """The error requests raises when Giphy cannot be reached, worded as requests words it:
+    the request's URL, api_key=... included, is in its text."""
+    return requests.ConnectionError(
+        "HTTPSConnectionPool(host='api.giphy.com', port=443): Max retries exceeded with url: "
+        f"{request.path_url} (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection "
+        "object>: Failed to establish a new connection: [Errno 111] Connection refused'))",
+        request=request,
+    )
+
+
+FAILURES = {
+    # how: (what the test tells Giphy, what GiphyError's message must then name)
+    "401": ("answered HTTP 401", "the status, 401"),
+    "500": ("answered HTTP 500", "the status, 500"),
+    "unreachable": ("could not be reached (requests.ConnectionError)", "that it could not connect"),
+}
+
+
+def _giphy_fails(giphy, url: str, how: str) -> None:
+    if how == "unreachable":
+        giphy.mock.add_callback(responses.GET, url, callback=_unreachable)
+    else:
+        giphy.mock.get(url, status=int(how), json={"data": [], "meta": {"status": int(how)}})
+
+
+def _names(message: str, how: str) -> bool:
+    if how == "unreachable":
+        return any(word in message.lower() for word in ("connect", "reach", "network"))
+    return how in message
+
+
+def _chained(error: BaseException) -> list[tuple[str, BaseException]]:
+    """The exceptions a traceback of `error` prints with it: each __cause__, and each
+    __context__ unless `raise ... from ...` suppressed it."""
+    found: list[tuple[str, BaseException]] = []
+    todo, seen = [error], {id(error)}
+    while todo:
+        current = todo.pop()
+        links = [("__cause__", current.__cause__)]
+        if not current.__suppress_context__:
+            links.append(("__context__", current.__context__))
+        for name, linked in links:
+            if linked is not None and id(linked) not in seen:
+                seen.add(id(linked))
+                found.append((name, linked))
+                todo.append(linked)
+    return found
+
+
+def _blot(text: str) -> str:
+    return text.replace(SECRET_KEY, "<THE KEY>")
+
+
+@pytest.mark.parametrize(("search", "random_"), [("401", "unreachable"), ("unreachable", "500")])
+def test_giphy_error_keeps_the_api_key_out_of_its_message_and_traceback(giphy, search, random_):
+    _giphy_fails(giphy, SEARCH_URL, search)
+    _giphy_fails(giphy, RANDOM_URL, random_)
+    what = f"the search {FAILURES[search][0]} and random {FAILURES[random_][0]}"
+
+    try:
+        url = fetch_gif_url("cats", SECRET_KEY, TIMEOUT)
+    except GiphyError as raised:
+        error = raised
+    except NotImplementedError:
+        raise
+    except Exception as raised:
+        pytest.fail(
+            f"when {what}, fetch_gif_url('cats', ...) raised {type(raised).__name__}: "
+            f"{_blot(str(raised))}; expected GiphyError, the one failure its callers handle."
+        )
+    else:
+        pytest.fail(f"when {what}, fetch_gif_url('cats', ...) returned {url!r}; expected GiphyError.")
+
+    sent = [call.params.get("api_key") for call in giphy.calls]
+    assert sent == [SECRET_KEY, SECRET_KEY], (
+        f"when {what}, Giphy was asked {len(sent)} time(s), with api_key={_blot(str(sent))}; "
+        "expected the search, then random, each with the api_key argument."
+    )
+    why = (
+        "A requests exception's text holds the request's URL, and the URL holds api_key=... . "
+        "GiphyError ends up in logs (Flask's now, the worker's from step 03), which many people "
+        "read and which are kept for long: a key in them is a leaked key."
+    )
+    # pytest.fail, not assert: pytest would print the key again to show where it is.
+    message = str(error)
+    if SECRET_KEY in message:
+        pytest.fail(
+            f"when {what}, GiphyError's message holds the Giphy API key: {_blot(message)!r}. "
+            f"{why} Say what failed in your own words, not with the exception's str or repr: "
+            "the HTTP status of an error answer (problem.response.status_code), otherwise the "
+            "kind of failure (type(problem).__name__)."
+        )
+    for link, chained in _chained(error):
+        if SECRET_KEY in str(chained):
+            pytest.fail(
+                f"when {what}, GiphyError has a {type(chained).__name__} as its {link}, and every "
+                f"traceback of GiphyError prints its text too: {_blot(str(chained))!r}. {why} "
+                "`raise GiphyError(...) from problem` chains it as __cause__, a plain raise in "
+                "`except` as __context__; `raise GiphyError(...) from None` leaves it out."
+            )
+    printed = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    if SECRET_KEY in printed:
+        pytest.fail(
+            f"when {what}, the traceback of GiphyError (what a log shows) holds the Giphy API "
+            f"key:\n{_blot(printed)}\n{why}"
+        )
+    for how in (search, random_):
+        assert _names(message, how), (
+            f"when {what}, GiphyError's message is {message!r}: it should still say what "
+            f"failed, so that whoever reads the log can act. Name each failure: here "
+            f"{FAILURES[search][1]} for the search and {FAILURES[random_][1]} for random."
         )

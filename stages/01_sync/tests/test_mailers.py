@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import smtplib
 from urllib.parse import urlsplit
 
 import pytest
 
+from kata.giphy import error_body
 from kata.inbox import image_sources
 from workit import create_app
 
@@ -233,3 +235,33 @@ def test_an_incomplete_form_is_shown_again_and_nothing_is_sent(client, giphy, in
         "fields before doing any work."
     )
     assert inbox.deliveries == [], f"POST /mailers with {what} still sent an email."
+
+
+def test_a_giphy_failure_leaves_the_api_key_out_of_the_apps_log(app_config, giphy, inbox, caplog):
+    secret_key = "kata-secret-giphy-key-in-config-5b1e"
+    # As in production: an error that leaves the view is logged, with its traceback, and
+    # answered 500, instead of being raised into the test.
+    app = create_app({**app_config, "GIPHY_API_KEY": secret_key, "PROPAGATE_EXCEPTIONS": False})
+    for endpoint, status in (("search", 401), ("random", 500)):
+        giphy.mock.get(f"https://api.giphy.com/v1/gifs/{endpoint}", status=status, json=error_body(status))
+
+    with caplog.at_level(logging.DEBUG):
+        post(app.test_client(), inbox, form())
+
+    for record in caplog.records:
+        if record.exc_info and isinstance(record.exc_info[1], NotImplementedError):
+            raise record.exc_info[1]
+    asked = [call.params.get("api_key") for call in giphy.calls]
+    assert secret_key in asked, (
+        f"POST /mailers with Giphy failing asked Giphy {len(asked)} time(s), never with the "
+        "app's GIPHY_API_KEY; expected the search and random, each with it."
+    )
+    if secret_key in caplog.text:  # not assert: pytest would print the key again
+        lines = [line.replace(secret_key, "<THE KEY>") for line in caplog.text.splitlines() if secret_key in line]
+        pytest.fail(
+            "POST /mailers with Giphy failing (search 401, random 500) put the Giphy API key in "
+            "the app's log:\n" + "\n".join(lines[:3]) + "\nFlask logs the traceback of an error that leaves "
+            "a view, with the exceptions chained to it, and a requests exception's text holds "
+            "the URL and its api_key=... . Keep that text out of GiphyError, its message and its "
+            "chain (README, task 2)."
+        )
