@@ -12,7 +12,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-from workit.schedule import beat_schedule
+from workit.schedule import beat_schedule  # NEW(08_schedule): your task 1
 
 EXTENSION = "celery"
 
@@ -27,10 +27,10 @@ FAIL_FAST_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1
 # Two queues, one per kind of work: a slow or rate-limited Giphy never holds up the emails.
 GIPHY_QUEUE, EMAIL_QUEUE = "giphy", "email"
 LOOK_UP, SEND = "workit.tasks.look_up_gif", "workit.tasks.send_randomness_email"
-# The clock's jobs (workit/maintenance.py), on a queue of their own: `python -m workit.workers maintenance`.
+# NEW(08_schedule): the clock's jobs (workit/maintenance.py), on a queue of their own: `python -m workit.workers maintenance`.
 MAINTENANCE_QUEUE = "maintenance"
 MAINTENANCE_TASKS = "workit.maintenance.*"
-# A worker started without -Q reads every queue (one worker for everything, in development).
+# NEW(08_schedule): maintenance added. A worker started without -Q reads every queue (one worker for everything, in development).
 QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}, MAINTENANCE_QUEUE: {}}
 
 
@@ -65,7 +65,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     # include: the modules a worker imports at start-up, so it knows their tasks.
-    celery_app = Celery(app.name, task_cls=FlaskTask, include=["workit.tasks", "workit.maintenance"])
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=["workit.tasks", "workit.maintenance"])  # NEW(08_schedule)
     settings = {"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]}
     visibility = app.config["CELERY_VISIBILITY_TIMEOUT"]
     settings["broker_transport_options"] = {
@@ -83,7 +83,7 @@ def celery_init_app(app: Flask) -> Celery:
     settings.setdefault("task_queues", QUEUES)
     settings["task_routes"] = routes()
     settings["task_annotations"] = limits(app.config)
-    # The clock (celery beat) reads its schedule here; crontab hours are UTC hours.
+    # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
     settings.setdefault("timezone", "UTC")
     settings.setdefault("beat_schedule", beat_schedule(app.config))
     celery_app.config_from_object(settings)

@@ -86,7 +86,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Seconds before a job taken by a worker that never finished it goes back to the queue
         # (see celery_init_app). The kata's worker-kill test makes it short.
         "CELERY_VISIBILITY_TIMEOUT": float(environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
-        # Maintenance, run by the clock (celery beat, workit/schedule.py). A final request older
+        # NEW(08_schedule): given. Maintenance, run by the clock (celery beat, workit/schedule.py). A final request older
         # than RETENTION_DAYS loses its address, thought and GIF (daily at RETENTION_HOUR:00 UTC).
         # A request in flight whose row has not moved for RECONCILE_AFTER seconds counts as lost
         # (looked for every RECONCILE_EVERY seconds): longer than the visibility timeout plus

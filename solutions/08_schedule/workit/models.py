@@ -17,7 +17,7 @@ from workit.db import db
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF; then queued again, for email
 FINAL = (SENT, FAILED)  # the status will not change again: the page stops asking
-IN_FLIGHT = (QUEUED, LOOKING_UP, SENDING)  # a job has the request in hand, or should have
+IN_FLIGHT = (QUEUED, LOOKING_UP, SENDING)  # NEW(08_schedule): a job has the request in hand, or should have
 STATUS_WORDS = {
     QUEUED: "Queued: waiting for a worker to pick it up.",
     LOOKING_UP: "Looking up: a worker is finding your GIF.",
@@ -25,9 +25,9 @@ STATUS_WORDS = {
     SENT: "Sent! Check your inbox.",
     FAILED: "Failed: we could not send it.",
 }
-# A final request whose personal data the retention job has wiped (workit/maintenance.py).
+# NEW(08_schedule): given. A final request whose personal data the retention job has wiped (workit/maintenance.py).
 EXPIRED_WORDS = "Expired: this request is older than we keep them, so its details are gone."
-# What a request says when the reconcile job gave up on it (workit/maintenance.py).
+# NEW(08_schedule): what a request says when the reconcile job gave up on it.
 LOST_REQUEST = "We lost your request on the way and gave up after trying again."
 ID_BYTES = 16  # 128 random bits
 
@@ -44,7 +44,7 @@ class MailerRequest(db.Model):
     __tablename__ = "mailer_requests"
 
     id = db.Column(db.String(32), primary_key=True, default=new_id)
-    # Both are wiped (None) once the request has expired: see expired_at.
+    # NEW(08_schedule): both are wiped (None) once the request has expired: see expired_at.
     email = db.Column(db.String(254))
     thought = db.Column(db.String(200))
     status = db.Column(db.String(16), nullable=False, default=QUEUED)
@@ -55,7 +55,7 @@ class MailerRequest(db.Model):
     error = db.Column(db.Text)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utc_now)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utc_now, onupdate=utc_now)
-    # When the reconcile job posted a lost request's job again (once at most), and when the
+    # NEW(08_schedule): when the reconcile job posted a lost request's job again (once at most), and when the
     # retention job wiped its address, thought and GIF. None until then.
-    requeued_at = db.Column(db.DateTime(timezone=True))
-    expired_at = db.Column(db.DateTime(timezone=True))
+    requeued_at = db.Column(db.DateTime(timezone=True))  # NEW(08_schedule)
+    expired_at = db.Column(db.DateTime(timezone=True))  # NEW(08_schedule)

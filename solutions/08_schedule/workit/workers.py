@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE, MAINTENANCE_QUEUE
+from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE, MAINTENANCE_QUEUE  # NEW(08_schedule)
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Worker:
 WORKERS = {
     GIPHY_QUEUE: Worker(pool="threads", concurrency=64),
     EMAIL_QUEUE: Worker(pool="prefork", concurrency=2),
-    # The clock's jobs: one at a time, in prefork, where their time limits are enforced.
+    # NEW(08_schedule): the clock's jobs: one at a time, in prefork, where their time limits are enforced.
     MAINTENANCE_QUEUE: Worker(pool="prefork", concurrency=1),
 }
 

@@ -12,7 +12,7 @@ EMAIL, THOUGHT = "buster@example.com", "I'm a monster"
 TASK_5 = "README, task 5: the_request in workit/steps.py"
 LATE = {
     "failed": {"status": "failed", "error": "We lost your request on the way and gave up after trying again."},
-    "expired": {"status": "sent", "email": None, "thought": None, "expired_at": "ago"},
+    "expired": {"status": "failed", "email": None, "thought": None, "expired_at": "ago"},
 }
 
 

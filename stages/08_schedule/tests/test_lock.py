@@ -118,3 +118,8 @@ def test_with_redis_down_a_run_does_nothing_and_fails(task, ago, database, maint
         f"with Redis down, {task} ended {result.state} and changed {'nothing' if db.rows() == before else 'rows'}; "
         f"expected FAILURE and no change: a run that cannot take the lock cannot know it is alone. {TASK_2}."
     )
+    again = maintenance(task)
+    assert again.state == "SUCCESS" and db.rows() != before, (
+        f"with Redis back, the next {task} run ended {again.state} ({again.result!r}) and changed "
+        f"{'nothing' if db.rows() == before else 'rows'}; expected it to do the work the failed run left. {TASK_2}."
+    )

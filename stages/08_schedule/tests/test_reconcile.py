@@ -46,8 +46,9 @@ def test_a_second_run_posts_nothing_and_changes_nothing(database, maintenance, q
     db = database()
     for status in IN_FLIGHT:
         db.add(status=status, created_at=ago(hours=4), updated_at=ago(hours=3))
-    maintenance("reconcile_requests")
+    first = maintenance("reconcile_requests")
     once, posted = db.rows(), len(every_message(queued))
+    assert first.state == "SUCCESS" and posted == 3, f"the first run ended {first.state} and posted {posted} job(s); expected 3"
 
     maintenance("reconcile_requests")
 
@@ -77,8 +78,9 @@ def test_an_old_request_that_moved_lately_is_left_alone(database, maintenance, q
     request_id = db.add(status="sending", created_at=ago(days=2), updated_at=ago(minutes=1))
     before = db.row(request_id)
 
-    maintenance("reconcile_requests")
+    result = maintenance("reconcile_requests")
 
+    assert result.state == "SUCCESS", f"the reconcile run ended {result.state}: {result.result!r}"
     assert (db.row(request_id), every_message(queued)) == (before, []), (
         "a request made two days ago whose row moved a minute ago was posted again or changed; a request is "
         f"lost when its row has not moved (updated_at), however old it is (created_at). {TASK_4}."

@@ -53,8 +53,9 @@ def test_only_old_final_requests_lose_their_personal_data(database, maintenance,
 def test_a_second_run_changes_nothing(database, maintenance, ago):
     db = database()
     a_row_in_every_state(db, ago)
-    maintenance("expire_old_requests")
+    first = maintenance("expire_old_requests")
     once = db.rows()
+    assert first.state == "SUCCESS" and first.result == 2, f"the first run ended {first.state}: {first.result!r}; expected 2 wiped"
 
     maintenance("expire_old_requests")
 
@@ -84,7 +85,9 @@ def test_retention_days_comes_from_the_config(app, database, maintenance, ago, d
     app.config["RETENTION_DAYS"] = 7
     request_id = db.add(status="sent", created_at=ago(days=days), updated_at=ago(days=days))
 
-    maintenance("expire_old_requests")
+    result = maintenance("expire_old_requests")
+
+    assert result.state == "SUCCESS", f"the retention run ended {result.state}: {result.result!r}"
 
     assert bool(db.row(request_id)["expired_at"]) is expected, (
         f"with RETENTION_DAYS=7, a request sent {days} days ago was {'wiped' if not expected else 'kept'}; "

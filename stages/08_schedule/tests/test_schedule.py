@@ -114,6 +114,7 @@ def test_the_app_uses_the_schedule_and_routes_it_to_the_maintenance_queue(app_co
     )
 
 
+@pytest.mark.given
 def test_a_request_counts_as_lost_only_after_every_honest_delay():
     from workit import tasks
     from workit.config import from_environment

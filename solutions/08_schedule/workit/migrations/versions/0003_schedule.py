@@ -1,4 +1,4 @@
-"""Maintenance: when a request was posted again or wiped; an expired one keeps no address.
+"""NEW(08_schedule): given. Maintenance: when a request was posted again or wiped; an expired one keeps no address.
 
 Revision ID: 0003
 Revises: 0002
