@@ -33,7 +33,8 @@ def test_a_late_job_for_a_final_request_does_nothing(kind, task, app, celery_of,
 
     assert result.state == "SUCCESS" and db.row(request_id) == before, (
         f"a late {task} job for a {kind} request ended {result.state} ({result.result!r}) and left the row "
-        f"{db.row(request_id)}; expected SUCCESS and the row as it was. {TASK_5}."
+        f"{db.row(request_id)}; expected SUCCESS and the row as it was: once the page says failed (or expired), "
+        f"no job may touch the request. {TASK_5}."
     )
     assert not inbox.deliveries and queued() == {}, (
         f"a late {task} job for a {kind} request sent {len(inbox.deliveries)} email(s) and posted {queued()}; "
