@@ -137,3 +137,38 @@ def test_a_lost_request_reaches_the_inbox_once(app, celery_of, database, mainten
         f"a request left queued with no message, reconciled with workers running, says {status!r} and "
         f"{len(inbox.deliveries)} email(s) arrived ({failures}); expected 'sent' and one. {TASK_4}."
     )
+
+
+def test_a_request_another_run_posted_meanwhile_is_not_posted_again(app, database, maintenance, queued, ago):
+    from sqlalchemy import event
+
+    from workit.db import db as app_db
+
+    db = database()
+    request_id = db.add(status="queued", created_at=ago(hours=4), updated_at=ago(hours=3))
+    stale_still = db.row(request_id)["updated_at"]
+
+    def another_run_was_faster(_conn, _cursor, statement, *_args):
+        # Right after this run has read the lost requests, another run (its lock expired under
+        # this one) posts the same request again and commits.
+        if statement.lstrip().upper().startswith("SELECT") and db.row(request_id)["requeued_at"] is None:
+            with db.connect() as other:
+                other.execute(
+                    "UPDATE mailer_requests SET requeued_at = updated_at, updated_at = ? WHERE id = ?",
+                    (stale_still, request_id),
+                )
+
+    with app.app_context():
+        engine = app_db.engine
+    event.listen(engine, "after_cursor_execute", another_run_was_faster)
+    try:
+        result = maintenance("reconcile_requests")
+    finally:
+        event.remove(engine, "after_cursor_execute", another_run_was_faster)
+
+    assert result.state == "SUCCESS", f"the reconcile run ended {result.state}: {result.result!r}"
+    assert every_message(queued) == [], (
+        f"another run posted the request again between this run's SELECT and its UPDATE, and this run posted "
+        f"{every_message(queued)} too; expected nothing: the UPDATE's WHERE must say requeued_at IS NULL, and "
+        f"only a run whose UPDATE changed the row posts. The lock can expire; the database decides. {TASK_4}."
+    )
