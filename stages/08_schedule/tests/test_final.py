@@ -28,8 +28,15 @@ def test_a_late_job_for_a_final_request_does_nothing(kind, task, app, celery_of,
     request_id = db.add(**{"email": EMAIL, "thought": THOUGHT, "gif_url": GIF, **columns})
     before = db.row(request_id)
 
-    with caplog.at_level(logging.INFO):
-        result = getattr(workit.tasks, task).apply((request_id,))
+    # The steps' logger is a Celery task logger, which a worker started earlier in this process may
+    # have stopped from propagating: listen on it directly.
+    steps_logger = logging.getLogger("workit.steps")
+    steps_logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="workit.steps"):
+            result = getattr(workit.tasks, task).apply((request_id,))
+    finally:
+        steps_logger.removeHandler(caplog.handler)
 
     assert result.state == "SUCCESS" and db.row(request_id) == before, (
         f"a late {task} job for a {kind} request ended {result.state} ({result.result!r}) and left the row "
