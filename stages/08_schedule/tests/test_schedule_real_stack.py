@@ -49,6 +49,7 @@ def status(database: str) -> str:
         return str(connection.execute("SELECT status FROM mailer_requests WHERE id = ?", (REQUEST_ID,)).fetchone()[0])
 
 
+@pytest.mark.timeout(240)  # the services' start, a minute for the email, a minute for three more runs
 def test_a_real_beat_finds_a_lost_request_and_it_is_sent_once(code_dir, stack_env, stack_logs, mail_inbox, tmp_path):
     database = str(tmp_path / "workit.sqlite3")
     env = {
