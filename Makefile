@@ -31,7 +31,7 @@ demo: $(INSTALLED)
 	$(BIN)/python -m kata.demo
 
 ## make run: the finished app and its services, up until Ctrl-C (see Procfile)
-RUN_PROCESSES := redis mail web giphy email flower $(if $(GIPHY_API_KEY),,giphy-standin)
+RUN_PROCESSES := redis mail web giphy email maintenance beat flower $(if $(GIPHY_API_KEY),,giphy-standin)
 # How many workers of each queue (stage 07): `make run GIPHY_WORKERS=2 EMAIL_WORKERS=0`.
 GIPHY_WORKERS ?= 1
 EMAIL_WORKERS ?= 1

@@ -1,7 +1,7 @@
 """`make demo`: the lesson's story with real processes, from the form to the inbox.
 
 Starts Redis, maildump, a Giphy stand-in that answers after a delay, the synchronous app
-(solutions/01_sync) and the finished background app (solutions/07_scale, its database
+(solutions/01_sync) and the finished background app (solutions/08_schedule, its database
 migrated into a temporary SQLite file) with its Celery worker (one, reading both its queues); posts the same form to both;
 prints both response times, then waits for the email and reads the request's status page.
 
@@ -39,7 +39,7 @@ from kata.stack import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKGROUND_APP = ROOT / "solutions" / "07_scale"
+BACKGROUND_APP = ROOT / "solutions" / "08_schedule"
 FORM = {"mailers[email]": "learner@example.com", "mailers[thought]": "a cat typing very fast"}
 SYNC_EMAIL = "sync@example.com"  # the sync app's emails, told apart from the background one's
 STEADY = 20  # posts after the first, for the steady state (their median)
@@ -155,7 +155,7 @@ def main(giphy_delay: float) -> None:
             sync_web = stack.enter_context(web_service(ROOT / "solutions" / "01_sync", env, logs, "web-sync"))
             background_web = stack.enter_context(web_service(BACKGROUND_APP, env, logs, "web-background"))
             stack.enter_context(worker_service(BACKGROUND_APP, env, logs))
-            click.echo("Started: the sync app (step 01), the finished background app (step 07) and its Celery worker.\n")
+            click.echo("Started: the sync app (step 01), the finished background app (step 08) and its Celery worker.\n")
             for web in (sync_web, background_web):  # first page load: templates, imports
                 requests.get(f"{web.url}/", timeout=10).raise_for_status()
 

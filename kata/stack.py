@@ -345,6 +345,18 @@ def worker_service(code_dir: Path, env: Mapping[str, str], logs: Path, concurren
 
 
 
+@contextmanager
+def beat_service(code_dir: Path, env: Mapping[str, str], logs: Path, schedule_file: Path) -> Iterator[Service]:
+    """`celery -A workit.worker beat` in `code_dir` (stage 08 on), its schedule in `schedule_file`."""
+    command = [
+        sys.executable, "-m", "celery", "-A", "workit.worker", "beat",
+        "-s", str(schedule_file), "--max-interval", "1", "--loglevel=INFO",
+    ]
+    with running(spawn("beat", command, logs, cwd=code_dir, env=env)) as service:
+        wait_until(lambda: "beat: Starting..." in service.output(), 30, f"celery beat ({code_dir})", service)
+        yield service
+
+
 # --- The database (stage 06 on): migrations, and a PostgreSQL of its own -----------------
 
 

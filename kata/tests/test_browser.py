@@ -1,5 +1,5 @@
 """End to end in a real browser: headless Chromium fills in the form of the finished app
-(solutions/07_scale), lands on the request's status page, sees it say sent without a reload,
+(solutions/08_schedule), lands on the request's status page, sees it say sent without a reload,
 and the email reaches maildump through the worker."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from kata.stack import (
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-FINISHED_APP = ROOT / "solutions" / "07_scale"
+FINISHED_APP = ROOT / "solutions" / "08_schedule"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -104,3 +104,17 @@ def test_flower_as_the_procfile_starts_it_is_on_loopback_behind_a_login(real_red
         f"Flower answered {anonymous.status_code} without a login and {logged_in.status_code} "
         "with one; expected 401 and 200: FLOWER_BASIC_AUTH=user:password."
     )
+
+
+def test_make_run_starts_one_beat_of_its_own_and_a_maintenance_worker() -> None:
+    processes = procfile()
+    beats = [name for name, command in processes.items() if " beat" in command]
+    embedded = [name for name, command in processes.items() if re.search(r"\s(-B|--beat)\b", command)]
+    make = (ROOT / "Makefile").read_text()
+    run_processes = next(line for line in make.splitlines() if line.startswith("RUN_PROCESSES"))
+
+    assert beats == ["beat"], f"the Procfile's lines running celery beat: {beats}; expected one, named beat."
+    assert not embedded, f"{embedded} run a beat inside a worker (-B): scale them and every copy posts every entry."
+    assert "-s instance/" in processes["beat"], "beat's schedule file belongs in the gitignored instance/ folder"
+    assert "workers maintenance" in processes.get("maintenance", ""), "no worker reads the maintenance queue"
+    assert {"beat", "maintenance"} <= set(run_processes.split()), f"`make run` does not start them: {run_processes}"
