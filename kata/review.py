@@ -226,12 +226,68 @@ def sleep_in_task(package: Package) -> Iterator[Finding]:
                     yield source, call.lineno, {"task": task.name}
 
 
+SMALL_CALLS = ("int", "len", "sum", "float", "bool", "min", "max")
+
+
+def _counting_functions(tree: ast.Module) -> set[str]:
+    """The module's functions annotated to return a number or a flag (`-> int`)."""
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and isinstance(node.returns, ast.Name)
+        and node.returns.id in ("int", "float", "bool")
+    }
+
+
+def _is_small(value: ast.AST, small_names: set[str], counting: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A number, a count or a flag: what a periodic job may fairly return (Celery logs it)."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (int, float, bool)) or value.value is None
+    if isinstance(value, ast.Name):
+        return value.id in small_names
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id in SMALL_CALLS or value.func.id in counting
+    if isinstance(value, ast.BinOp):
+        return _is_small(value.left, small_names, counting) and _is_small(value.right, small_names, counting)
+    if isinstance(value, ast.Attribute):
+        return value.attr == "rowcount"
+    return False
+
+
+def _small_names(task: ast.AST, counting: set[str]) -> set[str]:
+    """The task's local names that only ever hold numbers (counts), by their assignments."""
+    assigned: dict[str, list[ast.AST]] = {}
+    for node in _own_nodes(task):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            assigned.setdefault(node.target.id, []).append(node.value)
+    small: set[str] = set()
+    for _ in range(3):  # `count = 0`, then `count += wiped`, `wiped = len(rows)`: a few rounds settle it
+        small |= {name for name, values in assigned.items() if all(_is_small(value, small, counting) for value in values)}
+    return small
+
+
 def task_returns_value(package: Package) -> Iterator[Finding]:
+    """A task returning what nobody reads (a dict, the row, a list): said once per task. A
+    count is fine: a periodic job's number of rows is what its log line shows."""
     for source in package.sources:
+        counting = _counting_functions(source.tree)
         for task, _ in source.tasks():
-            for node in _own_nodes(task):
-                if isinstance(node, ast.Return) and node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            if task.name in counting:
+                continue  # `-> int`: it says it returns a count
+            small = _small_names(task, counting)
+            returns = sorted(
+                (node for node in _own_nodes(task) if isinstance(node, ast.Return) and node.value is not None),
+                key=lambda node: node.lineno,
+            )
+            for node in returns:
+                if not _is_small(node.value, small, counting):
                     yield source, node.lineno, {"task": task.name, "value": short(node.value)}
+                    break
 
 
 def create_all_in_app(package: Package) -> Iterator[Finding]:

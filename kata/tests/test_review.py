@@ -434,3 +434,19 @@ def test_the_database_rules_tell_the_legacy_api_from_the_current_one(tmp_path: P
     found = [(c.rule.id, c.line) for c in review_of(tmp_path, "06_status", files).comments]
     assert found == [("legacy_query_get", 6)], found
     assert "legacy_query_get" not in {rule.id for rule in rules_for("05_failures")}, "no database before step 06"
+
+
+def test_a_count_is_a_fair_return_and_each_task_is_told_once(tmp_path: Path) -> None:
+    """A periodic job's number of rows shows in Celery's log line; a dict or the row is what nobody reads."""
+    files = {
+        "maintenance.py": (
+            "from celery import shared_task\n\n\ndef changed(rows) -> int:\n    return len(rows)\n\n\n"
+            "@shared_task\ndef sweep(rows):\n    count = 0\n    if not rows:\n        return 0\n"
+            "    count += changed(rows)\n    return count\n\n\n"
+            "@shared_task\ndef counted(rows) -> int:\n    return rows.total\n\n\n"
+            "@shared_task\ndef report(row):\n    if row is None:\n        return {}\n    return {'id': row.id}\n\n\n"
+            "@shared_task\ndef load(request_id, db):\n    record = db.get(request_id)\n    return record\n"
+        )
+    }
+    found = [(c.params["task"], c.line) for c in review_of(tmp_path, "08_schedule", files).comments if c.rule.id == "task_returns_value"]
+    assert found == [("report", 25), ("load", 32)], found  # the first of each task, once
