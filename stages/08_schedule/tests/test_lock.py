@@ -45,8 +45,9 @@ def test_a_run_skips_while_another_holds_the_lock(task, ago, database, maintenan
     db = database()
     rows_for(db, ago)
     before = db.rows()
-    # Another run holds the lock, for one more second. A run that waited for it would act then.
-    other = fake_redis.client().lock(KEYS[task], timeout=1)
+    # Another run holds the lock for 5 s: far longer than a run needs to reach it, even on a busy
+    # machine, and short of pytest-timeout, so a run that waited for it acts then and is caught.
+    other = fake_redis.client().lock(KEYS[task], timeout=5)
     assert other.acquire(blocking=False)
 
     result = maintenance(task)
