@@ -3,10 +3,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.kata-installed
 
-.PHONY: test venv lint machinery selfcheck demo run run-secrets bench clean
+.PHONY: test venv lint generated machinery selfcheck demo run run-secrets bench clean
 
 ## make test: set up .venv on first use, then lint and run the maintainers' self-check
-test: lint machinery selfcheck
+test: lint generated machinery selfcheck
 
 venv: $(INSTALLED)
 
@@ -19,6 +19,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 ## make lint: ruff on the kata's own code, configured in pyproject.toml ([tool.ruff])
 lint: $(INSTALLED)
 	$(BIN)/ruff check kata bench solutions
+
+## make generated: every stage's workit is what source/workit makes (`python -m kata generate` rewrites them)
+generated: $(INSTALLED)
+	$(BIN)/python -m kata generate --check
 
 machinery: $(INSTALLED)
 	$(BIN)/python -m pytest kata/tests -q --integration

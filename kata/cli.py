@@ -782,6 +782,27 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.option("--check", is_flag=True, help="write nothing; exit 1 if a committed tree differs from the source")
+@click.pass_obj
+def generate(kata: Kata, check: bool) -> None:
+    """Maintainers: write every stages/NN_x/workit and solutions/NN_x/workit from source/workit."""
+    from kata.source import SOURCE_DIR, SourceError, drift_problems
+    from kata.source import generate as write_trees
+
+    try:
+        problems = drift_problems(kata.root) if check else []
+        written = [] if check else write_trees(kata.root)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from None
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} generated file(s) differ from {SOURCE_DIR}: a hand edit there does not land.", err=True)
+        raise SystemExit(1)
+    click.echo(f"{len(written)} file(s) written from {SOURCE_DIR}" if not check else f"every tree matches {SOURCE_DIR}")
+
+
+@main.command()
 @click.argument("stages", nargs=-1, type=STAGE)
 @click.pass_obj
 def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:

@@ -3,7 +3,7 @@
 The template is the repository's tracked files (every file, when the kata is not a git
 checkout), minus what only maintainers need and what needs solutions/:
 
-- solutions/, the machinery's own tests (kata/tests), the self-check's CI (.ci,
+- solutions/ and source/ (which makes both trees), the machinery's own tests (kata/tests), the self-check's CI (.ci,
   .github/workflows/ci.yml, tox.ini), the finished app's launchers (Procfile, stack.env)
   and bench/;
 - the Makefile and the README are rewritten for learners: `make test` shows `kata status`,
@@ -26,6 +26,7 @@ from pathlib import Path
 
 SOLUTION_DEPENDENT = [
     "solutions/*",
+    "source/*",
     "kata/tests/*",
     ".ci/*",
     ".github/workflows/ci.yml",

@@ -1,0 +1,178 @@
+#> file 03-
+#> task 03.1
+"""Celery, bound to the Flask app: settings from app.config, every task run in an app context.
+
+The pattern from Flask's "Background Tasks with Celery" page: one Celery app per Flask app,
+made by the app factory and kept in `app.extensions["celery"]`.
+#> stub
+"""Celery, bound to the Flask app: its settings from app.config, its tasks run in an app context.
+
+One Celery app per Flask app, made by the app factory and kept in `app.extensions`: the pattern
+of Flask's guide "Background Tasks with Celery" (linked from the README).
+#> end
+"""
+
+from __future__ import annotations
+
+#> todo 03
+from celery import Celery
+#> or task 07.2
+from collections.abc import Mapping
+#> stub
+from collections.abc import Mapping  # NEW(07_scale)
+#> or task 03.1
+from typing import Any
+
+from celery import Celery, Task
+#> end
+from flask import Flask
+
+#> 08-
+from workit.schedule import beat_schedule  # NEW(08_schedule): your task 1
+
+#> or task 03.1
+EXTENSION = "celery"
+#> or extra 04
+
+# Queueing a job must fail fast when Redis is away: a request is waiting for it. Short socket
+# timeouts, and one quick second try (for a pooled connection that Redis closed meanwhile), so
+# .delay() gives up within a second and the view can answer 503. Settings in app.config
+# ["CELERY"] win over these.
+BROKER_TIMEOUT = 0.3  # seconds; Redis on the same network answers in a millisecond
+FAIL_FAST_TRANSPORT = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": BROKER_TIMEOUT}
+FAIL_FAST_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+#> or task 03.1
+
+#> or task 07.2
+# Two queues, one per kind of work: a slow or rate-limited Giphy never holds up the emails.
+#> stub
+# NEW(07_scale): two queues, one per kind of work, and the names of the tasks that go to them.
+#> or 07-
+GIPHY_QUEUE, EMAIL_QUEUE = "giphy", "email"
+LOOK_UP, SEND = "workit.tasks.look_up_gif", "workit.tasks.send_randomness_email"
+#> or task 07.2 -07
+# A worker started without -Q reads both queues (one worker for everything, in development).
+#> stub
+# NEW(07_scale): a worker started without -Q reads both queues (one worker for everything).
+#> or 07
+QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}}
+#> or 08-
+# NEW(08_schedule): the clock's jobs (workit/maintenance.py), on a queue of their own: `python -m workit.workers maintenance`.
+MAINTENANCE_QUEUE = "maintenance"
+MAINTENANCE_TASKS = "workit.maintenance.*"
+# NEW(08_schedule): maintenance added. A worker started without -Q reads every queue (one worker for everything, in development).
+QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}, MAINTENANCE_QUEUE: {}}
+#> or 07-
+
+
+def routes() -> dict[str, Any]:
+#> or task 07.2
+    """task_routes: each task's queue, by the task's name."""
+#> stub
+    """task_routes: each task's queue, by the task's name (README, task 2)."""
+    raise NotImplementedError("Step 07_scale, task 2: write routes() in workit/celery_app.py")
+#> or task 07.2 -07
+    return {LOOK_UP: {"queue": GIPHY_QUEUE}, SEND: {"queue": EMAIL_QUEUE}}
+#> or 08-
+    return {
+        LOOK_UP: {"queue": GIPHY_QUEUE},
+        SEND: {"queue": EMAIL_QUEUE},
+#> or task 08.1
+        # Unrouted, beat's messages would wait in the queue "celery", which no worker reads.
+        MAINTENANCE_TASKS: {"queue": MAINTENANCE_QUEUE},
+#> stub
+        # TODO(08_schedule), task 1: the maintenance tasks (MAINTENANCE_TASKS) go to MAINTENANCE_QUEUE.
+#> or 08-
+    }
+#> or 07-
+
+
+def limits(config: Mapping[str, Any]) -> dict[str, Any]:
+#> or task 07.3
+    """task_annotations: each task's limits, from the Flask app's config."""
+    return {
+        LOOK_UP: {
+            "rate_limit": config["GIPHY_RATE_LIMIT"],
+            "soft_time_limit": config["GIPHY_SOFT_TIME_LIMIT"],
+            "time_limit": config["GIPHY_TIME_LIMIT"],
+        },
+        SEND: {"time_limit": config["MAIL_TIME_LIMIT"]},
+    }
+#> stub
+    """task_annotations: each task's limits, from the Flask app's config (README, task 3)."""
+    raise NotImplementedError("Step 07_scale, task 3: write limits(config) in workit/celery_app.py")
+#> or 07-
+
+#> end
+
+def celery_init_app(app: Flask) -> Celery:
+    #> task 03.1
+    class FlaskTask(Task):
+        """A task that runs inside `app`'s app context, so `current_app` works in it."""
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    # include: the modules a worker imports at start-up, so it knows their tasks.
+    #> stub
+    """Make a new Celery app for `app`, keep it in `app.extensions`, and return it.
+
+    README, task 1 (the app and its settings) and task 2 (the app context of every task).
+    """
+    raise NotImplementedError(
+        "Step 03_worker, task 1: write celery_init_app(app) in workit/celery_app.py, and call it "
+        "in create_app (workit/__init__.py). See stages/03_worker/README.md"
+    )
+    #> or task 03.1 -07
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=["workit.tasks"])
+    #> or task 03.1 -04:stage
+    celery_app.config_from_object({"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]})
+    #> or 08-
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=["workit.tasks", "workit.maintenance"])  # NEW(08_schedule)
+    #> or extra 04
+    settings = {"broker_url": app.config["REDIS_URL"], **app.config["CELERY"]}
+    #> or task 05.3
+    visibility = app.config["CELERY_VISIBILITY_TIMEOUT"]
+    #> or extra 04
+    settings["broker_transport_options"] = {
+        **FAIL_FAST_TRANSPORT,
+    #> or task 05.3
+        # A job whose worker died before acknowledging it (tasks use acks_late) goes back to
+        # the queue this many seconds after the worker took it. Keep it longer than any job,
+        # retry countdowns included (tasks.BACKOFF_MAX), or a slow job is handed out twice.
+        "visibility_timeout": visibility,
+        # How often a worker looks for such jobs; kombu's default is about every 100 s.
+        "unacked_restore_interval": max(1.0, min(10.0, visibility / 4)),
+        "unacked_restore_throttle": 1,
+    #> stub
+        # TODO(05_failures): task 3 of the README: a job whose worker died goes back to the queue
+        # after the configured visibility timeout, and soon after it, not minutes later.
+    #> or extra 04
+        **settings.get("broker_transport_options", {}),
+    }
+    settings.setdefault("task_publish_retry_policy", FAIL_FAST_PUBLISH)
+    #> or 07:stage
+    # NEW(07_scale): both queues declared.
+    #> or 07-
+    settings.setdefault("task_queues", QUEUES)
+    #> or task 07.2
+    settings["task_routes"] = routes()
+    settings["task_annotations"] = limits(app.config)
+    #> stub
+    # TODO(07_scale): task 2, the routes, and task 3, the limits, in the settings.
+    #> or 08-
+    # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
+    settings.setdefault("timezone", "UTC")
+    #> or task 08.1
+    settings.setdefault("beat_schedule", beat_schedule(app.config))
+    #> stub
+    # TODO(08_schedule), task 1: beat's schedule (the beat_schedule setting), unless settings has one.
+    #> or extra 04
+    celery_app.config_from_object(settings)
+    #> or task 03.1
+    # The default app is the one @shared_task tasks use in any thread, such as a request's.
+    celery_app.set_default()
+    app.extensions[EXTENSION] = celery_app
+    return celery_app
+    #> end

@@ -1,0 +1,86 @@
+#> file 02-
+"""Is Redis there? `GET /health` for programs, `flask --app workit redis-ping` for people."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import redis
+from flask import Blueprint, current_app
+
+from workit.redis_client import get_redis
+
+# cli_group=None puts the blueprint's commands at the top: `flask redis-ping`,
+# not `flask health redis-ping`.
+bp = Blueprint("health", __name__, cli_group=None)
+
+
+class RedisUnavailable(Exception):
+    """Redis did not answer; the message says where we looked and what to do about it."""
+
+
+def redacted(url: str) -> str:
+    """`url` fit to show: a password in it becomes `***`."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def check_redis() -> str:
+    #> task 02.2
+    url = current_app.config["REDIS_URL"]
+    try:
+        get_redis().ping()
+    except redis.RedisError as error:
+        raise RedisUnavailable(
+            f"Redis is not answering at {redacted(url)} ({error}). Is it running? Start it "
+            "with `redis-server` and check it with `redis-cli ping`, or point REDIS_URL at "
+            "your Redis."
+        ) from error
+    return "PONG"
+    #> stub
+    """"PONG" if Redis answers a PING; raises RedisUnavailable if not (README, task 2)."""
+    raise NotImplementedError("Step 02_redis, task 2: write check_redis() in workit/health.py")
+    #> end
+
+
+@bp.get("/health")
+def health() -> tuple[dict[str, str], int]:
+    #> task 02.3
+    try:
+        answer = check_redis()
+    except RedisUnavailable as problem:
+    #> stub
+    """GET /health: 200 when Redis answers, 503 and the reason when not (README, task 3)."""
+    raise NotImplementedError("Step 02_redis, task 3: write the GET /health view in workit/health.py")
+    #> or extra 04
+        # Where Redis is and what failed is for the log, not for anyone who asks (a load
+        # balancer only needs the 503), except in debug mode, where the developer is asking.
+        current_app.logger.warning("GET /health: %s", problem)
+        if current_app.debug:
+            return {"redis": "unavailable", "error": str(problem)}, 503
+        return {"redis": "unavailable"}, 503
+    #> or task 02.3 -04:stage
+        return {"redis": "unavailable", "error": str(problem)}, 503
+    #> or task 02.3
+    return {"redis": answer}, 200
+    #> end
+
+
+@bp.cli.command("redis-ping")
+def redis_ping() -> None:
+    """Ask Redis for PING, like `redis-cli ping`: prints PONG, or what is wrong."""
+    #> task 02.4
+    try:
+        answer = check_redis()
+    except RedisUnavailable as problem:
+        click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    click.echo(answer)
+    #> stub
+    # TODO(02_redis): README, task 4 (the docstring above is the command's --help text).
+    raise NotImplementedError("Step 02_redis, task 4: write the redis-ping command in workit/health.py")
+    #> end

@@ -1,0 +1,49 @@
+#> file 06-
+#> extra 06
+"""Each request remembers the form that made it: a unique task_id.
+#> stub
+"""The reference app's second migration (a unique task_id per request), empty here.
+#> end
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+#> extra 06
+import sqlalchemy as sa
+from alembic import op
+
+#> stub
+# NEW(06_status): given, and nothing to write. The finished app (solutions/06_status) adds a
+# column here for a hardening beyond this step: the same form sent twice is one request. Your
+# model has no such column, so here this migration changes nothing.
+#> end
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+#> extra 06
+INDEX = "ix_mailer_requests_task_id"
+
+#> end
+
+def upgrade() -> None:
+    #> extra 06
+    op.add_column("mailer_requests", sa.Column("task_id", sa.String(36)))
+    op.create_index(INDEX, "mailer_requests", ["task_id"], unique=True)
+    #> stub
+    pass
+    #> end
+
+
+def downgrade() -> None:
+    #> extra 06
+    op.drop_index(INDEX, table_name="mailer_requests")
+    with op.batch_alter_table("mailer_requests") as table:  # SQLite: a copy without the column
+        table.drop_column("task_id")
+    #> stub
+    pass
+    #> end
