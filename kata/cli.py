@@ -786,20 +786,35 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
 @click.pass_obj
 def generate(kata: Kata, check: bool) -> None:
     """Maintainers: write every stages/NN_x/workit and solutions/NN_x/workit from source/workit."""
-    from kata.source import SOURCE_DIR, SourceError, drift_problems
+    from kata.source import SOURCE_DIR, SourceError, agreement_problems, drift_problems
     from kata.source import generate as write_trees
 
     try:
-        problems = drift_problems(kata.root) if check else []
+        problems = drift_problems(kata.root) + agreement_problems(kata.root) if check else []
         written = [] if check else write_trees(kata.root)
     except SourceError as error:
         raise click.ClickException(str(error)) from None
     for problem in problems:
         click.echo(f"  - {problem}", err=True)
     if problems:
-        click.echo(f"{len(problems)} generated file(s) differ from {SOURCE_DIR}: a hand edit there does not land.", err=True)
+        click.echo(f"{len(problems)} problem(s) with {SOURCE_DIR} and the trees it makes (a hand edit to a tree does not land).", err=True)
         raise SystemExit(1)
     click.echo(f"{len(written)} file(s) written from {SOURCE_DIR}" if not check else f"every tree matches {SOURCE_DIR}")
+
+
+@main.command()
+@click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="stages built and run at once")
+@click.pass_obj
+def taskorder(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
+    """Maintainers: each task's tests pass with it and the tasks before it done, none after."""
+    from kata.taskorder import format_result, run_taskorder
+
+    results = run_taskorder(kata.root, [stage.name for stage in stages], workers, lambda r: click.echo(format_result(r)))
+    stuck = [result for result in results if not result.ok]
+    click.echo(f"taskorder: {len(results) - len(stuck)} passed, {len(stuck)} failed")
+    if stuck:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -325,9 +325,9 @@ def format_table(verdicts: list[StageVerdict]) -> str:
 
 def run_selfcheck(root: Path, pytest_args: list[str] | None = None) -> tuple[list[StageVerdict], list[str]]:
     """Run both targets and judge every stage; returns verdicts and tree-wide problems."""
-    from kata.source import drift_problems
+    from kata.source import agreement_problems, drift_problems
 
-    problems = drift_problems(root) + mirror_problems(root) + continuity_problems(root)
+    problems = drift_problems(root) + agreement_problems(root) + mirror_problems(root) + continuity_problems(root)
     with tempfile.TemporaryDirectory(prefix="kata-selfcheck-") as tmp:
         runs = [start_run(root, target, Path(tmp), pytest_args or []) for target in ("solutions", "stages")]
         (solution, solution_errors), (skeleton, skeleton_errors) = (finish_run(r) for r in runs)

@@ -11,6 +11,7 @@ a block of lines belongs to; every line outside a block belongs to every tree th
     #> task 04.1           what the learner writes in stage 04's task 1: from 04's solution on
     #> extra 04            what 04's reference adds beyond the tasks (tests marked `reference`)
     #> stub                ... what 04's skeleton shows instead (`stub -04:stage`: kept from before)
+    #> stub 04.1           the same, on its own: what task 04.1 replaces (`stub 04.1 02-04:stage`)
     #> todo 04             a note only 04's skeleton shows
     #> end                 closes the block (and its alternatives)
 
@@ -38,6 +39,7 @@ MARKER = re.compile(r"^\s*(?:#>|\{#>)\s*(?P<expr>.*?)\s*(?:#\})?\s*$")
 ENDPOINT = r"(\d\d)(?::(stage|solution))?"
 RANGE = re.compile(rf"^(?:{ENDPOINT})?(-)?(?:{ENDPOINT})?$")
 TASK = re.compile(r"^task (\d\d)\.(\d+)(?: (\S+))?$")
+STUB = re.compile(r"^stub (\d\d)\.(\d+)(?: (\S+))?$")
 
 
 class SourceError(ValueError):
@@ -169,6 +171,13 @@ def parse(path: Path, text: str, chain: Chain, relative: Path) -> SourceFile:
                 if bound:
                     trees &= chain.parse_range(bound)
                 return _Block(trees, None, False, True, "extra", number)
+            standalone = STUB.match(expr)
+            if standalone:
+                stage, task_number, bound = standalone.groups()
+                trees = chain.parse_range(bound or f"{stage}:stage")
+                if max(trees) != chain.index(stage, SKELETON):
+                    raise ValueError(f"the stub of task {stage}.{task_number} must end at {stage}:stage")
+                return _Block(trees, Task(stage, int(task_number)), True, False, "stub", number)
             if expr == "stub" or expr.startswith("stub "):
                 if alternative_of is None or alternative_of.kind not in ("task", "extra"):
                     raise ValueError("`stub` follows a `task` or `extra` block")
@@ -208,7 +217,7 @@ def parse(path: Path, text: str, chain: Chain, relative: Path) -> SourceFile:
             if not stack:
                 raise fail(number, "`end` with no block open")
             stack.pop()
-        elif expr == "stub" or expr.startswith(("or ", "stub ")):
+        elif expr.startswith("or ") or expr == "stub" or (expr.startswith("stub ") and not STUB.match(expr)):
             if not stack:
                 raise fail(number, f"`{expr}` with no block open")
             previous = stack.pop()
@@ -297,21 +306,34 @@ def drift_problems(root: Path) -> list[str]:
 
 
 def agreement_problems(root: Path) -> list[str]:
-    """A stage's skeleton and solution differ only in the learner's regions and the skeleton's notes."""
+    """A stage's skeleton and solution differ only where the source says why.
+
+    Allowed: a learner's region (`task`, its `stub`), the reference's `extra`, a skeleton-only
+    note (`todo`), and old code that stage N's solution replaces in a file where stage N has a
+    `task` or `extra` region. Anything else that starts at a solution or ends at a skeleton is
+    drift between the two trees of a stage.
+    """
     chain, files = read_source(root)
     problems = []
     for source_file in files:
+        changed_by = {
+            chain.index(line.task.stage if line.task else chain.tree(min(line.trees))[1][:2], SKELETON)
+            for line in source_file.lines
+            if line.trees and (line.task is not None or line.extra) and not line.stub
+        }
         for line in source_file.lines:
             if not line.trees or line.task is not None or line.extra:
                 continue
             start, end = min(line.trees), max(line.trees)
-            only_skeleton_note = start == end and start % 2 == 0
-            if (start % 2 == 1 or end % 2 == 0) and not only_skeleton_note:
-                problems.append(
-                    f"{SOURCE_DIR / source_file.path}:{line.number}: this line is in "
-                    f"{chain.name_range(line.trees)}, so a stage's skeleton and its solution differ outside "
-                    "a learner's region: put it in a `#> task` block, or make it the same in both"
-                )
+            if start == end and start % 2 == 0:
+                continue  # a note only one skeleton shows
+            if start % 2 == 0 and (end % 2 == 1 or end in changed_by):
+                continue
+            problems.append(
+                f"{SOURCE_DIR / source_file.path}:{line.number}: this line is in "
+                f"{chain.name_range(line.trees)}, so a stage's skeleton and its solution differ outside "
+                "a learner's region: put it in a `#> task` or `#> extra` block, or make it the same in both"
+            )
     return problems
 
 
@@ -332,8 +354,8 @@ def write_partial(root: Path, stage: str, done: Iterable[Task], into: Path) -> P
     done_set = frozenset(done)
     tree = next(i for i in range(0, len(chain), 2) if chain.tree(i)[1] == stage)
     parent = into / stage
-    if parent.exists():
-        shutil.rmtree(parent)
+    if (parent / PACKAGE).exists():
+        shutil.rmtree(parent / PACKAGE)
     for source_file in files:
         if tree in source_file.trees:
             path = parent / PACKAGE / source_file.path

@@ -139,3 +139,19 @@ def test_a_partial_skeleton_shows_the_done_tasks_solved(tmp_path: Path) -> None:
     assert tasks(tmp_path) == {"02": [Task("02", 1), Task("02", 2)]}
     parent = write_partial(tmp_path, "02_redis", [Task("02", 1)], tmp_path / "partial")
     assert (parent / "workit/x.py").read_text() == "one\nstub two\n"
+
+
+def test_a_standalone_stub_names_its_task_and_may_start_earlier() -> None:
+    text = "#> task 02.1\nnew\n#> end\n#> stub 02.1 -02:stage\nold\n#> end\n"
+    assert trees_of(text) == ["old\n", "old\n", "old\n", "new\n", "new\n", "new\n"]
+    source = parse(Path("x.py"), text, CHAIN, Path("x.py"))
+    assert source.text_for(2, frozenset({Task("02", 1)})) == "new\n"
+
+
+def test_the_task_order_plan_pairs_each_task_with_the_tasks_before_it() -> None:
+    from kata.taskorder import plan
+
+    jobs = {(stage.name, number): done for stage, number, done in plan(ROOT, ["02_redis"])}
+    assert sorted(jobs) == [("02_redis", n) for n in range(1, 7)]
+    assert all(task.number <= number for (_, number), done in jobs.items() for task in done)
+    assert {task.number for task in jobs[("02_redis", 6)]} >= {task.number for task in jobs[("02_redis", 1)]}

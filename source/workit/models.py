@@ -1,13 +1,13 @@
 #> file 06-
 """A mailer request: one form sent, its email and thought, and what became of its email.
 
-#> 06-07:stage
+#> 06
 The record is the truth about a request. The web app writes it (queued), the worker moves it
-#> or task 06.2 -07:stage
+#> or task 06.2 -06
 on (sending, then sent or failed), and the status page reads it. The id in the page's URL is
 #> stub
 on (sending, then sent or failed), and the status page reads it (README, task 2).
-#> or extra 07
+#> or 07-
 The record is the truth about a request. The web app writes it (queued), the workers move it
 on (looking up the GIF, queued again for the email worker, sending, then sent or failed), and
 the status page reads it. The id in the page's URL is

@@ -1,7 +1,8 @@
 """A mailer request: one form sent, its email and thought, and what became of its email.
 
-The record is the truth about a request. The web app writes it (queued), the worker moves it
-on (sending, then sent or failed), and the status page reads it. The id in the page's URL is
+The record is the truth about a request. The web app writes it (queued), the workers move it
+on (looking up the GIF, queued again for the email worker, sending, then sent or failed), and
+the status page reads it. The id in the page's URL is
 the only key to it, and the page shows an email address: so the id is long and random, never
 a counter that anyone could count through.
 """
