@@ -43,7 +43,7 @@ of: it records the sum of every test's score over the sum of every runner's `max
 and skips a runner whose max_score is 0, its score with it. So with `--partial-credit`
 the bonus stages are graded in the step of the last core stage: one `kata grade` run whose
 max_score is that core stage's points only, while the bonus tests add their scores
-(`Points 115/85` for a learner who did everything), and whose status ignores a failing
+(`Points 145/85` for a learner who did everything, with four bonus stages), and whose status ignores a failing
 bonus test (a learner who stops after the core stages gets a green run). The command
 grader can only give a step all its max-score or nothing, so without `--partial-credit`
 the bonus stages are left out of the workflow.
