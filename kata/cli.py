@@ -628,6 +628,11 @@ def _grading_config(kata: Kata, weights: Path | None, graded: list[Stage] | None
 @solutions_option
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="points per stage (default: kata/grading.toml)")
 @click.option("--pytest-args", default="", help="more pytest arguments, as one string (e.g. '--timeout 5')")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1024),
+    help="keep the --json result under this size (compact; less detail per test when needed, never other points)",
+)
 @click.pass_obj
 def grade(
     kata: Kata,
@@ -638,6 +643,7 @@ def grade(
     solutions: bool,
     weights: Path | None,
     pytest_args: str,
+    max_bytes: int | None,
 ) -> None:
     """Grade the stages with partial credit: each passing test earns its share of its stage's points.
 
@@ -646,9 +652,11 @@ def grade(
     pytest-timeout and fails; a run that outlives --timeout is stopped and its unfinished
     tests grade as errors. Bonus stages (kata/grading.toml's [bonus]) are extra credit: their
     points add to the score, not to the maximum. Exits 0 only when every core test passes.
+    The Classroom workflow passes --max-bytes: the reporter gets the result in one
+    environment variable, which Linux limits (kata/workflow.py).
     """
+    from kata.grading import GradingError, stage_scores, write_json
     from kata.grading import grade as grade_run
-    from kata.grading import stage_scores, write_json
 
     target = _target(solutions, kata)
     chosen = list(stages) or kata.stages
@@ -657,7 +665,10 @@ def grade(
     run = _run(kata, chosen, "grading", target=target, pytest_args=args, time_limit=time_limit)
     result = grade_run(kata.root, run, config)
     if json_path is not None:
-        write_json(result, json_path)
+        try:
+            write_json(result, json_path, max_bytes)
+        except GradingError as error:
+            raise click.ClickException(str(error)) from None
     _echo("")
     _echo(f"  {'stage':<22}{'tests':>6}{'passed':>8}{'points':>16}")
     total, bonus_points = 0.0, 0.0

@@ -22,8 +22,20 @@ from a runner, with exercism's test-runner results (v3) as the model for each te
 - Bonus stages (grading.toml's `[bonus]`) are extra credit: their tests score as any other,
   but `max_score` counts the core stages only, and the result's `status` looks at the core
   tests only (a run of bonus stages alone: max_score 0, status from its own tests).
-- `duration` is in seconds; `output` is what the test printed, when it failed (at most 500
-  characters, like exercism); `message` is the failure (at most 2000 characters).
+- `duration` is in seconds. Only a test that did not pass has `message` (the first
+  MESSAGE_LINES lines of its failure, at most MESSAGE_LIMIT characters, with a note when
+  cut), and `output` (what it printed, at most 500 characters, like exercism) and
+  `test_code` when they are not empty: Classroom's reporter prints every test's `test_code`,
+  and a passing test's is noise in its log and bytes in its environment.
+- A size limit (`kata grade --max-bytes N`, which the Classroom workflow passes: the reporter
+  gets each step's result in one environment variable, and Linux refuses one over 128 KiB;
+  kata/workflow.py): `fit` keeps the result's JSON under N bytes, however many tests fail
+  and however many stages grow. Points, statuses and the result's `max_score` never change;
+  what gives way, in this order until it fits: the failing tests' details share the bytes
+  left (each keeps the start of its message first, then of its test code, then of its output,
+  cut with a note), without `filename` and `duration`, if each gets ENOUGH_TO_SAY_WHY bytes;
+  else one entry per test file, then one per stage, whose message names the tests that did
+  not pass with the first line of each one's message.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +58,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 WEIGHTS_FILE = Path("kata") / "grading.toml"
-MESSAGE_LIMIT = 2000
+MESSAGE_LINES = 10  # a failure's first lines: its explanation, the assertion, the first of the diff
+MESSAGE_LIMIT = 1000
 # Per-test points are multiples of this: a binary fraction, so every sum of them is exact in
 # the doubles Classroom's reporter adds (hundredths are not: 136 of them summed to
 # 99.99999999999997). 1/64 keeps two tests of a stage within 0.016 points of each other.
@@ -188,6 +202,16 @@ def static_tests(path: Path) -> list[tuple[str, int]]:
 # --- the grade ---------------------------------------------------------------------------
 
 
+def first_lines(message: str, lines: int = MESSAGE_LINES, limit: int = MESSAGE_LIMIT) -> str:
+    """The start of a failure message, with a note saying how much is left out."""
+    text = message.strip()
+    kept = "\n".join(text.splitlines()[:lines])[:limit]
+    if kept == text:
+        return text
+    more = len(text.splitlines()) - len(kept.splitlines())
+    return kept + (f"\n... ({more} more line{'s' if more != 1 else ''})" if more > 0 else " ...")
+
+
 @dataclass
 class Graded:
     """One entry of the result, before points are given out."""
@@ -221,9 +245,9 @@ def _graded_test(test: TestResult, run: TestRun) -> Graded:
     return Graded(
         name=f"{test.stage}/{test.name}",
         status=status,
-        message=message.strip()[:MESSAGE_LIMIT],
+        message=first_lines(message),
         output=test.output if status != "pass" else "",
-        test_code=test.test_code,
+        test_code=test.test_code if status != "pass" else "",
         filename=test.filename,
         line_no=test.line_no,
         duration=round(test.duration, 3),
@@ -234,7 +258,7 @@ def _graded_test(test: TestResult, run: TestRun) -> Graded:
 def _graded_broken(root: Path, broken: BrokenFile) -> list[Graded]:
     path = root / broken.nodeid
     why = explain_broken(broken.message).headline
-    message = f"{why}\nNone of this file's tests could run."[:MESSAGE_LIMIT]
+    message = first_lines(f"{why}\nNone of this file's tests could run.")
     tests = static_tests(path) or [(f"(all tests of {path.name})", 1)]
     return [
         Graded(f"{broken.stage}/{broken.name}::{name}", "error", message, filename=broken.nodeid, line_no=line)
@@ -256,20 +280,17 @@ def grade(root: Path, run: TestRun, config: GradingConfig) -> dict[str, Any]:
         # they stay out of the result (the reporter's table would count them as passes).
         earning = [entry for entry in entries if not entry.given] or entries
         for entry, points in zip(earning, split_points(weight, len(earning))):
-            tests.append(
-                {
-                    "name": entry.name,
-                    "status": entry.status,
-                    "score": points if entry.status == "pass" else 0,
-                    "max_score": points,
-                    "message": entry.message,
-                    "output": entry.output,
-                    "test_code": entry.test_code,
-                    "filename": entry.filename,
-                    "line_no": entry.line_no,
-                    "duration": entry.duration,
-                }
-            )
+            test: dict[str, Any] = {
+                "name": entry.name,
+                "status": entry.status,
+                "score": points if entry.status == "pass" else 0,
+                "max_score": points,
+            }
+            if entry.status != "pass":
+                test["message"] = entry.message
+                test.update({field: getattr(entry, field) for field in ("output", "test_code") if getattr(entry, field)})
+            test.update(filename=entry.filename, line_no=entry.line_no, duration=entry.duration)
+            tests.append(test)
     # Bonus stages are extra credit: they add to the score but not to max_score, and their
     # failures do not fail the result (unless only bonus stages were graded).
     graded = [r.stage for r in run.stages]
@@ -292,7 +313,7 @@ def error_result(name: str, points: float, message: str) -> dict[str, Any]:
     """A result for a stage that could not be graded: no points, but its max_score, so the
     total Classroom records still counts the stage."""
     test = {"name": name, "status": "error", "score": 0, "max_score": _number(points), "message": message,
-            "output": "", "test_code": "", "filename": "", "line_no": 0, "duration": 0}  # fmt: skip
+            "filename": "", "line_no": 0, "duration": 0}  # fmt: skip
     return {"version": 1, "status": "error", "max_score": _number(points), "message": message, "tests": [test]}
 
 
@@ -321,6 +342,153 @@ def stage_scores(result: dict[str, Any], stages: list[StageResult]) -> list[tupl
     return rows
 
 
-def write_json(result: dict[str, Any], path: Path) -> None:
+def write_json(result: dict[str, Any], path: Path, max_bytes: int | None = None) -> None:
+    """The result, indented; with `max_bytes`, fitted to that many bytes (newline included)
+    and compact: what the Classroom workflow hands to the reporter."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if max_bytes is None:
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    else:
+        path.write_text(compact(fit(result, max_bytes - 1)) + "\n", encoding="utf-8")
+
+
+# --- the result's size: one environment variable of Classroom's reporter -----------------
+#
+# The reporter reads each step's result from one environment variable, which Linux limits
+# (kata/workflow.py says how much, and passes `kata grade --max-bytes`). `fit` keeps a result
+# under a number of bytes without changing a point: see the module's docstring.
+
+DETAILS = ("message", "test_code", "output")  # what a test that did not pass says, most useful first
+WHOLE = ("test_code",)  # a test's code is given whole or not at all: its first lines say little
+LOCATION = ("filename", "duration")  # dropped first: the name says the file, the step's log the times
+CUT = " ... (cut: size limit)"
+SHORTEST_CUT = 20  # characters of a cut message or output, at least: less is left out
+ENOUGH_TO_SAY_WHY = 80  # bytes of message each failing test gets at least, or its file speaks for it
+
+
+def compact(result: dict[str, Any]) -> str:
+    """The result as the workflow writes it: compact JSON, ASCII only (so characters are bytes)."""
+    return json.dumps(result, separators=(",", ":"))
+
+
+def _field_bytes(name: str, text: str) -> int:
+    """What `"name":"text"` adds to an entry of compact JSON, comma included."""
+    return len(name) + 4 + len(json.dumps(text))
+
+
+def _cut(text: str, room: int) -> str | None:
+    """The longest start of `text` (with CUT) whose JSON takes at most `room` bytes; None if
+    not even SHORTEST_CUT characters fit."""
+    if len(json.dumps(text)) <= room:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest start that fits, with the note
+        middle = (low + high + 1) // 2
+        if len(json.dumps(text[:middle].rstrip() + CUT)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + CUT if low >= SHORTEST_CUT else None
+
+
+def _cut_details(details: dict[str, str], room: int) -> dict[str, str]:
+    """As much of a test's details as `room` bytes hold, the most useful first."""
+    kept: dict[str, str] = {}
+    for name in DETAILS:
+        text = details.get(name)
+        if text is None:
+            continue
+        space = room - _field_bytes(name, "")
+        cut = (text if len(json.dumps(text)) <= space else None) if name in WHOLE else _cut(text, space)
+        if cut is not None:
+            kept[name] = cut
+            room -= _field_bytes(name, cut)
+    if "message" in details and "message" not in kept:
+        kept["message"] = ""  # a test that did not pass always has one (its floor is set aside)
+    return kept
+
+
+def _with_shared_details(entries: list[dict[str, Any]], details: list[dict[str, str]], room: int) -> list[dict[str, Any]]:
+    """The entries with their details, sharing `room` bytes: each test gets an equal share,
+    and what a short one leaves goes to the others."""
+    cost = [sum(_field_bytes(name, text) for name, text in each.items()) for each in details]
+    floor = [_field_bytes("message", "") if "message" in each else 0 for each in details]  # an empty message stays
+    room -= sum(floor)
+    shared = [dict(entry) for entry in entries]
+    order = sorted(range(len(entries)), key=lambda index: cost[index])
+    for done, index in enumerate(order):
+        if not details[index]:
+            continue
+        share = max(0, room) // (len(order) - done) + floor[index]
+        kept = _cut_details(details[index], share)
+        used = sum(_field_bytes(name, text) for name, text in kept.items())
+        room -= used - floor[index]
+        # the details go between max_score and what follows, as in an entry as graded
+        head = {key: value for key, value in shared[index].items() if key in ("name", "status", "score", "max_score")}
+        tail = {key: value for key, value in shared[index].items() if key not in head}
+        shared[index] = {**head, **kept, **tail}
+    return shared
+
+
+def _exact(value: float) -> float | int:
+    """A sum of scores as JSON writes it: whole numbers without `.0`, others to the last bit
+    (not rounded as `_number` does: the reporter must add up to the same total)."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _worst(statuses: list[str]) -> str:
+    return "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
+
+
+def _grouped(tests: list[dict[str, Any]], key: Callable[[dict[str, Any]], str]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """One entry per group of tests (a file, a stage): the sum of their scores and maximums
+    (multiples of POINT_UNIT, so the sums are exact), and a message naming those that did
+    not pass."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for test in tests:
+        groups.setdefault(key(test), []).append(test)
+    entries, details = [], []
+    for name, members in groups.items():
+        score, maximum = 0.0, 0.0
+        for test in members:
+            score += test["score"]
+            maximum += test["max_score"]
+        status = _worst([test["status"] for test in members])
+        entries.append({"name": f"{name} ({len(members)} tests)", "status": status,
+                        "score": _exact(score), "max_score": _exact(maximum), "line_no": 0})  # fmt: skip
+        if status == "pass":
+            details.append({})
+            continue
+        passed = sum(test["status"] == "pass" for test in members)
+        why = [f"- {test['name'].rsplit('::', 1)[-1]}: {_first_line(test.get('message', ''))}" for test in members if test["status"] != "pass"]
+        details.append({"message": "\n".join([f"{passed} of {len(members)} passed; did not pass:", *why])})
+    return entries, details
+
+
+def _first_line(message: str, width: int = 120) -> str:
+    line = message.strip().split("\n", 1)[0]
+    return line if len(line) <= width else line[:width].rstrip() + " ..."
+
+
+def fit(result: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """The result, its compact JSON at most `max_bytes` long: as it is if it fits, else with
+    less said about each test (see the module's docstring). Points and statuses stay."""
+    if len(compact(result)) <= max_bytes:
+        return result
+    tests = result["tests"]
+    base = len(compact({**result, "tests": []}))
+    details = [{name: test[name] for name in DETAILS if name in test} for test in tests]
+    lean = [{key: value for key, value in test.items() if key not in DETAILS + LOCATION} for test in tests]
+    shapes = [
+        (lean, details, ENOUGH_TO_SAY_WHY),
+        (*_grouped(tests, lambda test: test["name"].split("::", 1)[0]), 0),
+        (*_grouped(tests, lambda test: test["name"].split("/", 1)[0]), 0),
+    ]
+    for entries, entry_details, least in shapes:
+        skeleton = base + len(compact(entries)) - 2  # `[]` is already counted in base
+        floors = sum(_field_bytes("message", "") + least for each in entry_details if "message" in each)
+        if skeleton + floors <= max_bytes:
+            fitted = {**result, "tests": _with_shared_details(entries, entry_details, max_bytes - skeleton)}
+            assert len(compact(fitted)) <= max_bytes, (len(compact(fitted)), max_bytes)
+            return fitted
+    raise GradingError(f"the result cannot be made to fit in {max_bytes} bytes, not even with one entry per stage")

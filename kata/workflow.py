@@ -24,13 +24,26 @@ What the real actions do (command grader v1 d5b3fa6, reporter v1 d13b591), and w
   back to an error result for a step that left none (skipped, or stopped by its time limit).
 - Steps after a failed one run (`!cancelled()`): a stage that cannot be graded leaves the
   other stages' points. A cancelled run records nothing rather than zero.
+- The runner hands each step's result to the reporter's node process as one environment
+  variable, `<ID>_RESULTS`, the result's JSON in base64 (4 bytes for every 3). Linux refuses
+  to start a process with any one argument or environment string (`NAME=value` and its NUL)
+  longer than MAX_ARG_STRLEN, 32 pages: 131,072 bytes, on GitHub's runners as anywhere
+  ("Argument list too long"), and all of them together beyond ARG_MAX (a quarter of the
+  stack limit: 2 MiB on GitHub's runners). Over either, node never starts and Classroom
+  records nothing. So each step's `kata grade` gets `--max-bytes` (`result_bytes`: at most
+  RESULT_BYTES, 64 KiB, and the steps together at most ALL_RESULTS_BYTES), and fits its
+  result to it with less detail, never other points (kata/grading.py); the step replaces a
+  result over it with an error result, so that the others are still recorded. 64 KiB of JSON
+  is 87,382 bytes of base64: two thirds of MAX_ARG_STRLEN, however many stages grow. (The
+  bonus stages all ride on one step: with every stage's tests in it, an untouched kata's
+  result was 291,214 bytes of JSON, 388,288 of base64, before this limit.)
 
 Bonus stages (grading.toml's `[bonus]`) are extra credit, which the reporter has no notion
 of: it records the sum of every test's score over the sum of every runner's `max_score`,
 and skips a runner whose max_score is 0, its score with it. So with `--partial-credit`
 the bonus stages are graded in the step of the last core stage: one `kata grade` run whose
 max_score is that core stage's points only, while the bonus tests add their scores
-(`Points 115/85` for a learner who did everything), and whose status ignores a failing
+(`Points 145/85` for a learner who did everything, with four bonus stages), and whose status ignores a failing
 bonus test (a learner who stops after the core stages gets a green run). The command
 grader can only give a step all its max-score or nothing, so without `--partial-credit`
 the bonus stages are left out of the workflow.
@@ -57,6 +70,35 @@ REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 ONLY_IN_TEMPLATE = "hashFiles('solutions/**') == ''"
 GRADED_IF = f"${{{{ !cancelled() && {ONLY_IN_TEMPLATE} }}}}"  # `!` may not start a YAML value
 REDIS_URL = "redis://localhost:6379/0"
+
+# What one step's result may weigh (see the module's docstring).
+MAX_ARG_STRLEN = 32 * 4096  # Linux: bytes of one argument or environment string, its NUL included
+ARG_MAX = 2 * 1024 * 1024  # Linux on GitHub's runners (8 MiB stack): all of them together
+RESULT_BYTES = 64 * 1024  # bytes of JSON one step may hand the reporter
+ALL_RESULTS_BYTES = 512 * 1024  # and all the steps together
+MARGIN = 32 * 1024  # what one step's variable leaves of MAX_ARG_STRLEN, at least
+LONGEST_ID = "stage" + "9" * 8  # an id longer than any the stages' numbers give
+
+
+def base64_bytes(json_bytes: int) -> int:
+    return 4 * math.ceil(json_bytes / 3)
+
+
+def env_string_bytes(ident: str, json_bytes: int) -> int:
+    """What `<ID>_RESULTS=<base64>` takes in the reporter's environment, its NUL included."""
+    return len(f"{ident.upper()}_RESULTS=") + base64_bytes(json_bytes) + 1
+
+
+# One step's variable stays MARGIN under MAX_ARG_STRLEN (87,405 of 131,072 bytes), whatever the
+# number of stages or tests: the budget is per step, and `kata grade` keeps to it. All of them
+# together (699,052 bytes of base64) leave more than half of ARG_MAX to the runner's own variables.
+assert env_string_bytes(LONGEST_ID, RESULT_BYTES) <= MAX_ARG_STRLEN - MARGIN
+assert base64_bytes(ALL_RESULTS_BYTES) <= ARG_MAX // 2
+
+
+def result_bytes(steps: int) -> int:
+    """The bytes of JSON each of `steps` graded steps may hand the reporter."""
+    return min(RESULT_BYTES, ALL_RESULTS_BYTES // max(1, steps))
 
 
 @dataclass(frozen=True)
@@ -141,19 +183,32 @@ def graded_steps(stages: list[Stage], config: GradingConfig, partial_credit: boo
     return core
 
 
-def grade_script(step: Step, config: GradingConfig) -> list[str]:
-    """The partial-credit step's script: `kata grade` under `timeout`, then its result, or an
-    error result when it wrote none, as the step's output `result`."""
+def _json_line(result: dict) -> str:
+    return shlex.quote(json.dumps(result, separators=(",", ":")))
+
+
+def grade_script(step: Step, config: GradingConfig, max_bytes: int = RESULT_BYTES) -> list[str]:
+    """The partial-credit step's script: `kata grade` under `timeout`, then its result (at most
+    `max_bytes`), or an error result when it wrote none or a larger one, as the step's output
+    `result`."""
     ident, bound = step.ident, limits(config)
     out = f"grade-{ident}.json"
     integration = " --integration" if config.integration else ""
     env = f"REDIS_URL={REDIS_URL} " if config.integration else ""
-    grade = f"python -m kata grade {step.stage_names}{integration} --timeout {_seconds(bound.grade)} --json {out}"
-    fallback = error_result(step.name, config.weights[step.stage.name], f"kata grade wrote no result for {step.name}: see the log of this step")
+    grade = (
+        f"python -m kata grade {step.stage_names}{integration} --timeout {_seconds(bound.grade)}"
+        f" --max-bytes {max_bytes} --json {out}"
+    )
+    points = config.weights[step.stage.name]
+    missing = error_result(step.name, points, f"kata grade wrote no result for {step.name}: see the log of this step")
+    too_large = error_result(
+        step.name, points, f"kata grade wrote a result over {max_bytes} bytes for {step.name}, more than the reporter can be given"
+    )
     return [
         f"rm -f {out}",
         f"{env}{bounded(grade, config)} || true",
-        f"[ -s {out} ] || printf '%s\\n' {shlex.quote(json.dumps(fallback, separators=(',', ':')))} > {out}",
+        f"[ -s {out} ] || printf '%s\\n' {_json_line(missing)} > {out}",
+        f"[ \"$(wc -c < {out})\" -le {max_bytes} ] || printf '%s\\n' {_json_line(too_large)} > {out}",
         f'echo "result=$(base64 -w0 {out})" >> "$GITHUB_OUTPUT"',
     ]
 
@@ -239,7 +294,8 @@ def render(stages: list[Stage], config: GradingConfig, partial_credit: bool = Fa
             f"      timeout-minutes: {bound.step_minutes}",
         ]
         if partial_credit:
-            lines += ["      run: |", *[f"        {line}" for line in grade_script(step, config)]]
+            script = grade_script(step, config, result_bytes(len(steps)))
+            lines += ["      run: |", *[f"        {line}" for line in script]]
         else:
             lines += [
                 f"      uses: {COMMAND_GRADER}",

@@ -5,7 +5,9 @@
   src/console-results.js, src/aggregate-results.js, src/notify-classroom.js,
   src/helpers/test-helpers.js);
 
-and as much of a GitHub Actions job as the Classroom workflow uses: steps in order, `if:`
+the reporter's released JavaScript itself, started with node as the runner starts it
+(`node_reporter`; the retelling must agree with it), and as much of a GitHub Actions job as
+the Classroom workflow uses: steps in order, `if:`
 with the status functions, `timeout-minutes`, `${{ steps.X.outputs.Y || 'literal' }}` and
 $GITHUB_OUTPUT. Python's floats are the IEEE doubles of JavaScript's numbers and are added
 here in the reporter's order, so the totals are the reporter's to the last digit (checked
@@ -43,6 +45,9 @@ import yaml
 
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+# The reporter's dist/main.js at d13b591 (v1), unchanged: its README says where from.
+REPORTER_JS = Path(__file__).parent / "actions" / "autograding-grading-reporter" / "main.js"
+REPORTER_JS_BLOB = "92b9890de8ecb8794300cd2c2ba8b2d509d90258"  # its git blob id upstream
 SAFETY_SECONDS = 120  # how long to wait for a killed shell before giving up on it (node would wait forever)
 
 
@@ -221,6 +226,50 @@ def reporter(runners: str, env: dict[str, str]) -> Report:
     return report
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ROW = re.compile(r"^│ (.+?)\s*│ (.+?)\s*│ (.+?)\s*│$")
+
+
+def node_reporter(node: str, runners: str, env: dict[str, str], log: Path | None = None) -> Report:
+    """The real reporter: its main.js under `node`, with the step's `env:` and its `runners`
+    input as the runner gives them (the whole environment of one process: an environment
+    string over Linux's MAX_ARG_STRLEN makes starting it fail with E2BIG, as on GitHub).
+    Read back from what it prints: the lines, the table, the notice, the failure."""
+    process_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+                   "CI": "true", "GITHUB_ACTIONS": "true", "INPUT_RUNNERS": runners, "INPUT_TOKEN": "unused", **env}  # fmt: skip
+    done = subprocess.run([node, str(REPORTER_JS)], env=process_env, capture_output=True, text=True, timeout=60, check=False)
+    if log is not None:
+        log.write_text(done.stdout + done.stderr)
+    report = Report()
+    for line in _ANSI.sub("", done.stdout).splitlines():
+        row = _ROW.match(line)
+        if line.startswith("Total points for "):
+            report.lines.append(line)
+        elif line.startswith("::notice title=Autograding complete::"):
+            report.notice = line.split("::", 2)[2]
+        elif line.startswith("::notice title=Autograding report::"):
+            summary = json.loads(line.split("::", 2)[2])
+            report.total_points, report.max_points = summary["totalPoints"], summary["maxPoints"]
+        elif line.startswith("::error::"):
+            report.failed = line[len("::error::") :]
+        elif row and row.group(1) == "Total:":
+            report.table_total = row.group(2)
+        elif row and row.group(1) != "Test Runner Name":  # a number too wide for its column ends in …
+            report.table.append((row.group(1), float(row.group(2).rstrip("…")), float(row.group(3).rstrip("…"))))
+    if done.returncode != 0 and report.failed is None:
+        raise AssertionError(f"the reporter failed without saying why (exit {done.returncode}): {done.stderr}")
+    return report
+
+
+def agree(retold: Report, real: Report) -> None:
+    """The retelling says what the real reporter says: lines, notice, points, failure, and the
+    table (which the real one prints cut to its columns' width)."""
+    assert (retold.lines, retold.notice, retold.failed) == (real.lines, real.notice, real.failed), (retold, real)
+    assert (retold.total_points, retold.max_points) == (real.total_points, real.max_points), (retold, real)
+    assert [row[0] for row in retold.table] == [row[0] for row in real.table], (retold.table, real.table)
+    assert retold.table_total.startswith(real.table_total.rstrip("…")), (retold.table_total, real.table_total)
+
+
 # --- the job -----------------------------------------------------------------------------
 
 
@@ -235,7 +284,8 @@ class Step:
 @dataclass
 class Job:
     steps: list[Step]
-    report: Report | None
+    report: Report | None  # the real reporter's, when the job was given node; else the retelling's
+    reporter_env: dict[str, str] = field(default_factory=dict)  # the reporter step's `env:`, as given to it
 
     def step(self, ident: str) -> Step:
         return next(step for step in self.steps if step.id == ident)
@@ -316,20 +366,30 @@ def _run_script(script: str, cwd: Path, path: str, minutes: float | None, log: P
     return ok, outputs
 
 
-def run_job(workflow: Path, root: Path, path: str, logs: Path) -> Job:
+def run_job(
+    workflow: Path, root: Path, path: str, logs: Path, node: str | None = None, given: dict[str, Step] | None = None
+) -> Job:
     """Run the workflow's one job in `root` as GitHub would, with the two Classroom actions
-    re-told above; the set-up steps (checkout, Python, pip install) are taken as done."""
+    re-told above; the set-up steps (checkout, Python, pip install) are taken as done. Given
+    `node`, the reporter step also runs the real reporter, whose report the job keeps, and
+    checks that the retelling agrees with it. Steps in `given` (by id) are not run: they
+    ended as they did in another job of the same workflow (graded steps are independent)."""
     data = yaml.safe_load(workflow.read_text())
     (job,) = data["jobs"].values()
     if "if" in job and not evaluate_if(job["if"], root, failed=False):
         return Job([], None)
     steps: list[Step] = []
     outputs: dict[str, dict[str, str]] = {}
-    failed, report = False, None
+    failed, report, given_env = False, None, {}
     for number, step in enumerate(job["steps"]):
         name, ident = step.get("name", ""), step.get("id", f"step{number}")
         if ("if" in step and not evaluate_if(str(step["if"]), root, failed)) or ("if" not in step and failed):
             steps.append(Step(name, ident, "skipped", {}))
+            continue
+        if given and ident in given:
+            steps.append(given[ident])
+            outputs[ident] = given[ident].outputs
+            failed = failed or given[ident].conclusion == "failure"
             continue
         uses, run = step.get("uses", ""), step.get("run", "")
         log = logs / f"{number:02d}-{ident}.log"
@@ -339,7 +399,12 @@ def run_job(workflow: Path, root: Path, path: str, logs: Path) -> Job:
         elif uses == COMMAND_GRADER:
             out = {"result": command_grader(step["with"], root, path, log)}
         elif uses == REPORTER:
-            report = reporter(str(step["with"]["runners"]), reporter_env(step, outputs))
+            runners, given_env = str(step["with"]["runners"]), reporter_env(step, outputs)
+            report = reporter(runners, given_env)
+            if node is not None:
+                real = node_reporter(node, runners, given_env, log)
+                agree(report, real)
+                report = real
             ok = report.failed is None
         elif run:
             ok, out = _run_script(run, root, path, step.get("timeout-minutes"), log)
@@ -348,7 +413,7 @@ def run_job(workflow: Path, root: Path, path: str, logs: Path) -> Job:
         outputs[ident] = out
         steps.append(Step(name, ident, "success" if ok else "failure", out))
         failed = failed or not ok
-    return Job(steps, report)
+    return Job(steps, report, given_env)
 
 
 def leftover(pids: list[int]) -> list[int]:

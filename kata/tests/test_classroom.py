@@ -10,9 +10,13 @@ process behind.
 from __future__ import annotations
 
 import base64
+import errno
+import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,19 +26,55 @@ import yaml
 from click.testing import CliRunner
 
 from kata.cli import main
-from kata.grading import load_config, split_points, weights_path
+from kata.grading import GradingConfig, load_config, split_points, weights_path
 from kata.layout import all_stages
-from kata.tests.classroom_actions import Job, js_string, js_to_fixed, leftover, reporter, reporter_env, run_job
-from kata.workflow import WORKFLOW_PATH, limits, render
+from kata.tests.classroom_actions import (
+    REPORTER_JS,
+    REPORTER_JS_BLOB,
+    Job,
+    js_string,
+    js_to_fixed,
+    leftover,
+    reporter,
+    reporter_env,
+    run_job,
+)
+from kata.workflow import (
+    MARGIN,
+    MAX_ARG_STRLEN,
+    RESULT_BYTES,
+    WORKFLOW_PATH,
+    env_string_bytes,
+    grade_script,
+    graded_steps,
+    limits,
+    render,
+    result_bytes,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = [pytest.param(False, id="command-grader"), pytest.param(True, id="partial-credit")]
 JOB_TIMEOUT = 300  # a job runs pytest once per stage: more than the 20 s one test gets, on a busy machine
+KATA_JOB_TIMEOUT = 600  # a job of this whole kata: 80 s on a 2-core machine shared by four runs
 
 needs_posix_tools = pytest.mark.skipif(
     sys.platform != "linux" or not (shutil.which("timeout") and shutil.which("bash") and Path("/bin/sh").exists()),
     reason="the Classroom job runs on Linux: /bin/sh, bash and coreutils timeout",
 )
+
+
+def _node() -> str | None:
+    """node 20 or later, as the reporter's action.yml asks (`using: node20`)."""
+    found = shutil.which("node")
+    if found is None:
+        return None
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=False).stdout
+    match = re.match(r"v(\d+)\.", version)
+    return found if match and int(match.group(1)) >= 20 else None
+
+
+NODE = _node()
+needs_node = pytest.mark.skipif(NODE is None, reason="the real reporter runs under node 20 or later, not found on PATH")
 
 PYTEST_INI = "[pytest]\naddopts = --import-mode=importlib\ntimeout = 20\nmarkers =\n    given: g\n    integration: i\n"
 UNTOUCHED = 'def double(n):\n    raise NotImplementedError("Step: write double()")\n'
@@ -110,10 +150,12 @@ def template(root: Path, code: str, partial_credit: bool, classroom: str = "", b
 
 
 def job(root: Path, workflow: Path, tmp_path: Path) -> Job:
+    """The job, its reporter step run by the real reporter too when node is here (and the
+    retelling checked against it)."""
     logs = tmp_path / "logs"
     logs.mkdir(exist_ok=True)
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return run_job(workflow, root, path, logs)
+    return run_job(workflow, root, path, logs, node=NODE)
 
 
 def table_lines(job: Job) -> list[str]:
@@ -306,3 +348,149 @@ def test_a_bonus_stage_is_extra_credit_and_skipping_it_costs_nothing(
     assert table_lines(result) == lines
     assert result.report.failed is None, "a core-complete learner gets a green run, bonus done or not"
     assert [step.id for step in result.steps if step.id.startswith("stage")] == ["stage01", "stage02"]
+
+
+# --- the reporter's environment: every step's result in one variable (issue 24) ----------
+
+
+def test_the_reporter_run_here_is_the_released_one() -> None:
+    data = REPORTER_JS.read_bytes()
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's object id
+    assert blob == REPORTER_JS_BLOB, f"{REPORTER_JS} is not the reporter's released dist/main.js (its README says where from)"
+
+
+@needs_node
+@pytest.mark.skipif(sys.platform != "linux", reason="MAX_ARG_STRLEN is Linux's, as on GitHub's runners")
+def test_linux_refuses_one_environment_string_of_max_arg_strlen_bytes() -> None:
+    """The limit kata/workflow.py keeps each step's result under, as it is here: `NAME=value`
+    and its NUL may take MAX_ARG_STRLEN bytes, not one more."""
+    name = "STAGE04_RESULTS="
+    fits = {"PATH": os.environ["PATH"], "STAGE04_RESULTS": "x" * (MAX_ARG_STRLEN - len(name) - 1)}
+    assert subprocess.run([NODE, "-e", "0"], env=fits, check=False).returncode == 0
+    over = dict(fits, STAGE04_RESULTS=fits["STAGE04_RESULTS"] + "x")
+    with pytest.raises(OSError, match="Argument list too long") as refused:
+        subprocess.run([NODE, "-e", "0"], env=over, check=False)
+    assert refused.value.errno == errno.E2BIG  # the reporter would never start
+
+
+@needs_posix_tools
+def test_a_step_replaces_a_result_over_its_limit_with_an_error_result(tmp_path: Path) -> None:
+    """Should `kata grade` ever write more than --max-bytes, the step hands the reporter an
+    error result for its stage, not a variable that would stop the reporter for every stage."""
+    config = load_config(weights_path(ROOT))
+    step = graded_steps(all_stages(ROOT), config, partial_credit=True)[0]
+    script = grade_script(step, config, max_bytes=2048)
+    assert "--max-bytes 2048 " in script[1]
+    (tmp_path / f"grade-{step.ident}.json").write_text(json.dumps({"tests": ["x" * 3000]}))
+    output = tmp_path / "output"
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-e", "-c", "\n".join(script[2:])], cwd=tmp_path, env=env, check=True)
+    result = json.loads(base64.b64decode(output.read_text().split("=", 1)[1]))
+    assert (result["status"], result["max_score"]) == ("error", config.weights[step.stage.name])
+    assert "over 2048 bytes" in result["message"]
+
+
+def test_each_steps_share_keeps_the_reporters_environment_under_arg_max() -> None:
+    assert result_bytes(4) == RESULT_BYTES and result_bytes(40) < RESULT_BYTES
+    assert env_string_bytes("stage01", RESULT_BYTES) <= MAX_ARG_STRLEN - MARGIN
+
+
+def kata_template(destination: Path, solved: bool) -> Path:
+    """This kata as a student gets it (`kata export`), untouched or with every stage's
+    reference code in place, and its partial-credit workflow."""
+    exported = CliRunner().invoke(main, ["--root", str(ROOT), "export", str(destination)])
+    assert exported.exit_code == 0, exported.output
+    if solved:
+        for stage in all_stages(ROOT):
+            code = destination / "stages" / stage.name / "workit"
+            shutil.rmtree(code)
+            shutil.copytree(ROOT / "solutions" / stage.name / "workit", code, ignore=shutil.ignore_patterns("__pycache__"))
+    written = CliRunner().invoke(main, ["--root", str(destination), "workflow", "--partial-credit"])
+    assert written.exit_code == 0, written.output
+    return destination / WORKFLOW_PATH
+
+
+def each_result_fits(result: Job, config: GradingConfig) -> None:
+    """Every step's result in the reporter's environment (all of them at full size were given
+    to node: it started), within its budget, each test that did not pass saying why."""
+    steps = graded_steps(all_stages(ROOT), config, partial_credit=True)
+    budget = result_bytes(len(steps))
+    for step in steps:
+        value = result.reporter_env[f"{step.ident.upper()}_RESULTS"]
+        size = len(base64.b64decode(value))
+        print(f"{step.ident}: {size} bytes of JSON, {len(value)} of base64 (at most {budget} of JSON)")
+        assert size <= budget and len(f"{step.ident.upper()}_RESULTS={value}") + 1 <= MAX_ARG_STRLEN - MARGIN
+        runner = json.loads(base64.b64decode(value))
+        not_passing = [test for test in runner["tests"] if test["status"] != "pass"]
+        assert all(test["message"] for test in not_passing), "each test that did not pass says why, if only its start"
+        assert not any("test_code" in test for test in runner["tests"] if test["status"] == "pass")
+
+
+# Issue 24: this whole kata, bonus stages riding on the last core step, through the real
+# reporter under node with each step's result at full size in its environment. The last
+# step's result (every bonus stage's tests with it) was 291,214 bytes of JSON, 388,288 of
+# base64, for an untouched kata: node could not start, and Classroom recorded nothing. Both
+# extremes are measured: untouched (every test failing, each with its message) and solved.
+
+
+@pytest.fixture(scope="module")
+def solved_kata(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Job]:
+    """This kata's template with every stage's reference code in place, and its job."""
+    tmp_path = tmp_path_factory.mktemp("solved")
+    root = tmp_path / "template"
+    return root, job(root, kata_template(root, solved=True), tmp_path)
+
+
+@needs_posix_tools
+@needs_node
+@pytest.mark.timeout(KATA_JOB_TIMEOUT)
+def test_this_kata_untouched_is_recorded_by_the_real_reporter_as_zero(tmp_path: Path) -> None:
+    config = load_config(weights_path(ROOT))
+    root = tmp_path / "template"
+    result = job(root, kata_template(root, solved=False), tmp_path)
+    assert result.report is not None and result.report.notice == f"Points 0/{config.core_points(list(config.weights)):g}", result.report
+    assert result.report.failed == "Some tests failed."
+    each_result_fits(result, config)
+
+
+@needs_posix_tools
+@needs_node
+@pytest.mark.timeout(KATA_JOB_TIMEOUT)
+def test_this_kata_solved_is_recorded_by_the_real_reporter_with_every_bonus_point(solved_kata: tuple[Path, Job]) -> None:
+    config = load_config(weights_path(ROOT))
+    _, result = solved_kata
+    every, core = sum(config.weights.values()), config.core_points(list(config.weights))
+    assert result.report is not None and result.report.notice == f"Points {every:g}/{core:g}", result.report  # 145/85
+    assert result.report.failed is None
+    each_result_fits(result, config)
+
+
+@needs_posix_tools
+@needs_node
+@pytest.mark.timeout(KATA_JOB_TIMEOUT)
+def test_this_kata_with_a_stage_that_writes_no_result_is_recorded_with_the_other_stages_points(
+    tmp_path: Path, solved_kata: tuple[Path, Job]
+) -> None:
+    """Stage 01 is gone from the solved kata: its `kata grade` writes no JSON and its step
+    hands on an error result. The other steps are those of the solved kata's job (each step
+    grades its own stages only), so only stage 01's step and the reporter run again."""
+    config = load_config(weights_path(ROOT))
+    solved_root, solved = solved_kata
+    root = tmp_path / "template"
+    shutil.copytree(solved_root, root, ignore=shutil.ignore_patterns("__pycache__", ".kata", "grade-*.json"))
+    (gone, *_) = all_stages(ROOT)
+    shutil.rmtree(root / "stages" / gone.name)
+    ident = graded_steps(all_stages(ROOT), config, partial_credit=True)[0].ident
+    others = {step.id: step for step in solved.steps if step.id.startswith("stage") and step.id != ident}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    result = run_job(root / WORKFLOW_PATH, root, path, logs, node=NODE, given=others)
+
+    runner = json.loads(base64.b64decode(result.step(ident).outputs["result"]))
+    assert runner["status"] == "error" and f"kata grade wrote no result for {gone.name}" in runner["message"]
+    others_points = sum(config.weights.values()) - config.weights[gone.name]
+    core = config.core_points(list(config.weights))
+    assert result.report is not None and result.report.notice == f"Points {others_points:g}/{core:g}", result.report  # 125/85
+    assert result.report.failed == "Some tests errored."
+    each_result_fits(result, config)

@@ -14,16 +14,22 @@ from click.testing import CliRunner
 
 from kata.cli import main
 from kata.grading import (
+    CUT,
+    MESSAGE_LINES,
     GradingConfig,
     GradingError,
     check_weights,
+    compact,
+    first_lines,
+    fit,
     load_config,
     split_points,
     static_tests,
     weights_path,
 )
 from kata.layout import Stage, all_stages
-from kata.workflow import COMMAND_GRADER, REPORTER, WORKFLOW_PATH, render, step_id
+from kata.tests.classroom_actions import reporter
+from kata.workflow import COMMAND_GRADER, REPORTER, RESULT_BYTES, WORKFLOW_PATH, render, step_id
 
 # Each grading test runs a pytest session in a subprocess: on a busy machine it takes longer
 # than pytest-timeout's 20 s. The grader's own limits (--timeout) are what these tests check.
@@ -222,6 +228,94 @@ def test_a_run_stopped_before_collection_still_lists_every_test_as_an_error(tmp_
     )
     assert all(status == "error" and "before pytest had even collected" in message for status, message in statuses.values()), statuses
     assert sum(test["max_score"] for test in result["tests"]) == pytest.approx(4) and all(test["score"] == 0 for test in result["tests"])
+
+
+# --- the result's size (issue 24): what the reporter's one environment variable holds ----
+
+
+def big_result(stages: int, tests: int, passing: float) -> dict[str, Any]:
+    """A result as `kata grade` writes one for `stages` stages of `tests` tests each, the first
+    `passing` share of each stage passing, every other test failing with all it can say."""
+    entries = []
+    for stage in range(1, stages + 1):
+        name = f"{stage:02d}_a_stage_with_a_long_name"
+        for index, points in enumerate(split_points(15, tests)):
+            test = {"name": f"{name}/tests/test_file_{index % 4}.py::test_number_{index}_with_a_name_as_long_as_ours_are[case-{index}]",
+                    "status": "pass" if index < passing * tests else ("fail" if index % 5 else "error"),
+                    "score": 0, "max_score": points}  # fmt: skip
+            if test["status"] == "pass":
+                test["score"] = points
+            else:
+                message = "\n".join(f"line {n} of why test {index} failed: assert {'x' * 60} == 'é'" for n in range(40))
+                test.update(message=first_lines(message), output="printed\n" * 62, test_code="def test(): ...\n" * 250)
+            test.update(filename=f"stages/{name}/tests/test_file_{index % 4}.py", line_no=10 + index, duration=0.25)
+            entries.append(test)
+    statuses = {test["status"] for test in entries}
+    status = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
+    return {"version": 1, "status": status, "max_score": 15, "tests": entries}
+
+
+def notice(result: dict[str, Any]) -> str | None:
+    """What the reporter records for this one runner."""
+    import base64
+
+    return reporter("stage01", {"STAGE01_RESULTS": base64.b64encode(compact(result).encode()).decode()}).notice
+
+
+@pytest.mark.parametrize("stages", [1, 5, 9, 20, 80])
+@pytest.mark.parametrize("passing", [0.0, 0.5, 1.0])
+def test_a_result_fits_its_limit_and_keeps_every_point_however_many_stages(stages: int, passing: float) -> None:
+    result = big_result(stages, 60, passing)
+    fitted = fit(result, RESULT_BYTES)
+    assert len(compact(fitted)) <= RESULT_BYTES
+    assert (fitted["status"], fitted["max_score"]) == (result["status"], result["max_score"])
+    assert notice(fitted) == notice(result), "the points the reporter records must not move"
+    assert all("message" in test for test in fitted["tests"] if test["status"] != "pass")
+    assert all(test["message"] for test in fitted["tests"] if test["status"] != "pass"), "each says why, if only its start"
+    per_test = [test["name"] for test in fitted["tests"]] == [test["name"] for test in result["tests"]]
+    assert per_test or not (stages == 1 or (stages <= 5 and passing == 1)), "as many tests as this kata has: one entry each"
+    if len(compact(result)) <= RESULT_BYTES:
+        assert fitted is result
+    elif per_test:  # every test listed, each that did not pass with the start of its message
+        for mine, theirs in zip(fitted["tests"], result["tests"]):
+            assert {key: mine[key] for key in ("status", "score", "max_score", "line_no")} == {
+                key: theirs[key] for key in ("status", "score", "max_score", "line_no")
+            }
+            if mine["status"] != "pass":  # the whole message, or its start with a note
+                assert mine["message"].startswith("line 0 of why test")
+                assert mine["message"] == theirs["message"] or theirs["message"].startswith(mine["message"].removesuffix(CUT))
+                assert mine["message"] == theirs["message"] or mine["message"].endswith(CUT)
+                assert mine.get("test_code") in (None, theirs["test_code"]), "a test's code is whole or left out"
+
+
+def test_a_result_too_large_for_one_entry_per_test_has_one_per_file_then_per_stage() -> None:
+    result = big_result(20, 60, 0.5)  # 1200 tests: their names alone are over the limit
+    by_file = fit(result, RESULT_BYTES)
+    assert len(by_file["tests"]) == 20 * 4
+    first = by_file["tests"][0]
+    assert first["name"] == "01_a_stage_with_a_long_name/tests/test_file_0.py (15 tests)" and first["status"] == "error"
+    assert first["message"].startswith("8 of 15 passed; did not pass:\n- test_number_32_with_a_name_as_long_as_ours_are[case-32]: line 0 of why")
+    by_stage = fit(result, 4096)
+    assert len(compact(by_stage)) <= 4096 and len(by_stage["tests"]) == 20 and notice(by_stage) == notice(result)
+    with pytest.raises(GradingError, match="cannot be made to fit in 1024 bytes"):
+        fit(result, 1024)
+
+
+def test_a_failure_message_keeps_its_first_lines_with_a_note() -> None:
+    message = "\n".join(f"line {n}" for n in range(25))
+    assert first_lines(message) == "\n".join(f"line {n}" for n in range(MESSAGE_LINES)) + f"\n... ({25 - MESSAGE_LINES} more lines)"
+    assert first_lines("short\n") == "short"
+    assert first_lines("x" * 5000).endswith("x ...") and len(first_lines("x" * 5000)) < 1100
+
+
+def test_kata_grade_keeps_its_json_under_max_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tests = "\n\n".join(f"def test_{n}():\n    assert False, 'this test fails with a long story ' * 30" for n in range(40))
+    make_tree(tmp_path, {"01_long": ("", {"test_it.py": tests})}, {"01_long": 10})
+    _, _, full = grade(tmp_path, clean_env=monkeypatch)
+    code, _, fitted = grade(tmp_path, "--max-bytes", "8192", clean_env=monkeypatch)
+    written = (tmp_path / "grade.json").read_bytes()
+    assert code == 1 and len(written) <= 8192 and written.endswith(b"}\n") and b"\n" not in written[:-1]
+    assert len(full["tests"]) == len(fitted["tests"]) == 40 and fitted["tests"][0]["message"].startswith("this test fails")
 
 
 def test_points_are_split_in_sixty_fourths_that_add_up_exactly() -> None:
