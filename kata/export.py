@@ -98,9 +98,8 @@ RUN_ENV = STAGE=$(STAGE_NAME) WEB_PORT=$(WEB_PORT) REDIS_PORT=$(REDIS_PORT) REDI
 # The app's SECRET_KEY, made on the first `make run` and kept (.venv is not committed).
 RUN_SECRETS := $(VENV)/run-secrets.env
 
-$(RUN_SECRETS):
-\t@mkdir -p $(VENV)
-\t@umask 077 && $(PYTHON) -c 'import secrets; print(f"SECRET_KEY={secrets.token_hex(32)}")' > $@.new && mv $@.new $@
+$(RUN_SECRETS): | $(INSTALLED)
+\t@umask 077 && $(BIN)/python -c 'import secrets; print(f"SECRET_KEY={secrets.token_hex(32)}")' > $@.new && mv $@.new $@
 
 run: $(INSTALLED) $(RUN_SECRETS)
 \t@test -n "$(STAGE)" || { echo "make run runs your code of one stage: make run STAGE=07_scale (the stages: $(notdir $(wildcard stages/*)))" >&2; exit 2; }

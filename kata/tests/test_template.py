@@ -25,6 +25,8 @@ tools' configuration (NOT_SCANNED):
 from __future__ import annotations
 
 import re
+import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -378,3 +380,112 @@ def test_a_skeleton_file_that_points_at_the_solutions_or_a_missing_section_is_fo
     maintainers = fake_kata(tmp_path / "maintainers", MAINTAINER_FILES)
     found = [f"{ref.kind} {ref.text!r}" for ref in references_missing(template, maintainers)]
     assert found == ["path 'solutions/07_scale'", "section 'What can go wrong'", "task 'README, task 4'"]
+
+
+# --- make run STAGE=NN_x: the learner's own stage, with what it talks to ---------------------
+
+
+def tool_dir(root: Path, tools: dict[str, str]) -> Path:
+    """A folder of small executables: the only PATH a `make run` gets (no redis-server unless given)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("sh", "sed", "cat", "mkdir", "mv", "rm", "env"):
+        real = shutil.which(name)
+        if real:
+            (root / name).symlink_to(real)
+    for name, script in tools.items():
+        (root / name).write_text(script)
+        (root / name).chmod(0o755)
+    return root
+
+
+@pytest.fixture
+def fake_venv(tmp_path: Path) -> Path:
+    """A venv whose honcho prints what it was asked to start, and the settings it was given."""
+    venv = tmp_path / "venv"
+    tool_dir(venv / "bin", {
+        "python": f'#!/bin/sh\nexec "{sys.executable}" "$@"\n',
+        "honcho": '#!/bin/sh\necho "honcho $*"\nwhile [ $# -gt 0 ]; do [ "$1" = -e ] && cat "$2"; shift; done\n',
+    })  # fmt: skip
+    (venv / ".kata-installed").touch()  # newer than pyproject.toml and constraints.txt: no install
+    return venv
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_run(template: Path, venv: Path, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    make = shutil.which("make") or "make"
+    return subprocess.run(
+        [make, "run", f"VENV={venv}", *args], cwd=template, capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": str(path), "HOME": str(venv)},
+    )  # fmt: skip
+
+
+def started(done: subprocess.CompletedProcess[str]) -> list[str]:
+    line = next((line for line in done.stdout.splitlines() if line.startswith("honcho start")), None)
+    assert line is not None, done.stdout + done.stderr
+    return line.split()[line.split().index("-c") + 2 :]
+
+
+def test_make_run_needs_a_stage_and_names_the_stages(template: Path, fake_venv: Path, tmp_path: Path) -> None:
+    tools = tool_dir(tmp_path / "tools", {"redis-server": "#!/bin/sh\n"})
+    for args, says in (((), "make run STAGE=07_scale"), (("STAGE=nope",), "there is no stage nope")):
+        done = make_run(template, fake_venv, tools, *args)
+        assert done.returncode != 0 and says in done.stderr and "01_sync" in done.stderr, done.stdout + done.stderr
+        assert "honcho" not in done.stdout
+
+
+def test_make_run_without_redis_server_says_how_to_get_it_and_starts_nothing(template: Path, fake_venv: Path, tmp_path: Path) -> None:
+    tools = tool_dir(tmp_path / "tools", {})  # no redis-server, and nothing on the port
+    done = make_run(template, fake_venv, tools, "STAGE=07", f"REDIS_PORT={free_port()}")
+    assert done.returncode != 0, done.stdout
+    assert "needs redis-server" in done.stderr and "apt-get install redis-server" in done.stderr and "brew install redis" in done.stderr
+    assert "honcho" not in done.stdout
+    first = make_run(template, fake_venv, tools, "STAGE=01_sync")  # step 01 has no Redis: none needed
+    assert started(first) == ["mail", "giphy-standin", "web"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "name", "processes"),
+    [
+        ("01", "01_sync", ["mail", "giphy-standin", "web"]),
+        ("02_redis", "02_redis", ["redis", "mail", "giphy-standin", "web"]),
+        ("3", "03_worker", ["redis", "mail", "giphy-standin", "web", "worker"]),
+        ("06_status", "06_status", ["redis", "mail", "giphy-standin", "web", "worker"]),
+        ("scale", "07_scale", ["redis", "mail", "giphy-standin", "web", "giphy", "email"]),
+        ("stages/08_schedule/", "08_schedule", ["redis", "mail", "giphy-standin", "web", "giphy", "email", "maintenance", "beat"]),
+    ],
+)
+def test_make_run_starts_the_procfile_lines_the_stage_has(
+    template: Path, fake_venv: Path, tmp_path: Path, stage: str, name: str, processes: list[str]
+) -> None:
+    from honcho.environ import parse_procfile
+
+    tools = tool_dir(tmp_path / "tools", {"redis-server": "#!/bin/sh\n"})
+    done = make_run(template, fake_venv, tools, f"STAGE={stage}", f"REDIS_PORT={free_port()}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert started(done) == processes
+    procfile = parse_procfile((template / "Procfile").read_text()).processes
+    assert set(processes) <= set(procfile)
+    settings = dict(line.split("=", 1) for line in done.stdout.splitlines() if re.match(r"^[A-Z_]+=", line))
+    assert settings["STAGE"] == name
+    assert len(settings["SECRET_KEY"]) == 64 and settings["GIPHY_API_KEY"] == "stand-in"
+
+
+def test_make_run_uses_a_redis_already_listening_and_the_real_giphy_when_given_a_key(
+    template: Path, fake_venv: Path, tmp_path: Path
+) -> None:
+    tools = tool_dir(tmp_path / "tools", {})  # no redis-server: the one listening will do
+    with socket.socket() as redis:
+        redis.bind(("127.0.0.1", 0))
+        redis.listen()
+        port = redis.getsockname()[1]
+        done = make_run(template, fake_venv, tools, "STAGE=07_scale", f"REDIS_PORT={port}", "GIPHY_API_KEY=real-key", "GIPHY_WORKERS=2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"already listens on 127.0.0.1:{port}" in done.stdout
+    assert started(done) == ["mail", "web", "giphy", "email"]
+    assert "-c giphy=2,email=1" in done.stdout and f"REDIS_URL=redis://127.0.0.1:{port}/0" in done.stdout
+    assert "GIPHY_API_URL" not in done.stdout and "stand-in" not in done.stdout
