@@ -153,6 +153,11 @@ You need Python 3.10 or newer and `make`:
 make test      # creates .venv with the pinned packages, then shows where you are (kata status)
 . .venv/bin/activate
 ```
+
+To click around in your app: `make run STAGE=04_enqueue` (any stage) starts your stage's app
+with all it talks to, until Ctrl-C: its Celery workers, Redis (that needs `redis-server`),
+maildump (the inbox, http://127.0.0.1:1080) and a stand-in Giphy; the lines are in `Procfile`.
+Each stage's README also shows how to start them one by one.
 """
 
 

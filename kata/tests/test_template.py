@@ -156,7 +156,8 @@ class Scanner:
                     return None
                 parts.pop()
             else:
-                parts.append("*" if PLACEHOLDER.match(part) or "*" in part else part)
+                # a placeholder (NN_x, <revision>_draft.py, $STAGE, $(STAGE)...) or a glob: any name there
+                parts.append("*" if PLACEHOLDER.match(part) or any(char in part for char in "*<$") else part)
         return "/".join(parts)
 
     def resolves(self, kata: Kata, name: str, path: str) -> bool:
@@ -344,6 +345,7 @@ Read [Celery](https://docs.celeryq.dev/en/stable/userguide/routing.html#routers)
 `redis-cli LLEN email`, `GIPHY_RATE_LIMIT=50/h`, `text/html`, `/mailers/<id>`, `instance/workit.sqlite3`, `.venv/run-secrets.env`.
 Make sure of it; make the folder; to make it run, make a request. `make test`, `make run STAGE=07_scale`, `make`.
 `pytest stages/NN_x`, `http://127.0.0.1:5100/v1/gifs`, celery/celery#2852, and/or, 100/h, `python -m celery`, `python -m kata`.
+`cd stages/$STAGE`, `cd stages/$(STAGE)/workit`, `workit/<name>.py`, `rm workit/*_draft.py`, `tests/test_*.py`.
 """
 
 
