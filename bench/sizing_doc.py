@@ -1,8 +1,9 @@
 """The "Past one machine" section, written from one bench run's results.json.
 
 `python -m bench.sizing_doc` prints it from bench/results.json; `--write FILE` saves it (it is
-the "Past one machine" section of bench/README.md and of stages/07_scale/README.md: after a new
-run, paste it into both). Every number in it is
+the "Past one machine" section of bench/README.md: after a new run, paste it there;
+stages/07_scale/README.md has a learner's version, the same sums from figures a learner can
+measure, and points here for the maintainers). Every number in it is
 either read from that run, computed by bench/sizing.py from those readings, or marked as an
 assumption.
 """

@@ -37,7 +37,7 @@ def test_flask_db_upgrade_makes_the_table_the_model_describes(app, the_db, datab
     assert diff == [], (
         "after `flask db upgrade`, the table and the model differ; Alembic would still change "
         f"{diff}. The migration makes the table the model describes: the same columns, types, "
-        "lengths, nullability and primary key (`flask db migrate` writes a first draft of it)."
+        "lengths, nullability and primary key (`flask db migrate` on a scratch database writes a first draft: README, task 3)."
     )
 
 
