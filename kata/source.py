@@ -106,10 +106,9 @@ class Task:
 class Line:
     text: str
     trees: frozenset[int]
-    # The learner's task whose region holds the line, and whether it is the solution or the stub.
-    task: Task | None = None
-    stub: bool = False
-    extra: bool = False  # in an `extra` block, or in the stub of one
+    task: Task | None = None  # the learner's task whose solution this line is
+    stub_of: Task | None = None  # the learner's task that replaces this line (a stub, old code)
+    extra: bool = False  # in an `extra` block, or in what one replaces
     number: int = 0  # its line in the source file
 
 
@@ -123,9 +122,13 @@ class SourceFile:
         """The file as tree `tree` holds it; with `done`, a skeleton whose tasks in `done` are solved."""
         out = []
         for line in self.lines:
-            # A finished task's region shows its solution side in this skeleton.
-            finished = done is not None and line.task in done
-            keep = (not line.stub and tree + 1 in line.trees) if finished else tree in line.trees
+            if done is not None and line.stub_of in done:
+                keep = False
+            elif done is not None and line.task in done:
+                # a finished task shows its solution, or the code it has until a later task
+                keep = tree + 1 in line.trees or not line.trees
+            else:
+                keep = tree in line.trees
             if keep:
                 out.append(line.text)
         return "".join(out)
@@ -134,11 +137,11 @@ class SourceFile:
 @dataclass
 class _Block:
     trees: frozenset[int]
-    task: Task | None
-    stub: bool
-    extra: bool
-    kind: str  # "range", "task", "stub", "extra", "todo"
-    line: int
+    task: Task | None = None
+    stub_of: Task | None = None
+    extra: bool = False
+    kind: str = "range"  # "range", "task", "stub", "extra", "todo"
+    line: int = 0
 
 
 def parse(path: Path, text: str, chain: Chain, relative: Path) -> SourceFile:
@@ -147,62 +150,69 @@ def parse(path: Path, text: str, chain: Chain, relative: Path) -> SourceFile:
     file_trees = everything
     stack: list[_Block] = []
     result = SourceFile(relative, everything)
-    last_task: Task | None = None
 
     def fail(number: int, message: str) -> SourceError:
         return SourceError(f"{path}:{number}: {message}")
 
+    def bounded(stage: str, bound: str | None) -> frozenset[int]:
+        trees = chain.parse_range(f"{stage}:solution-")
+        return trees & chain.parse_range(bound) if bound else trees
+
+    def clause(expr: str, number: int, alternative_of: _Block | None) -> _Block:
+        if match := TASK.match(expr):
+            stage, task_number, bound = match.groups()
+            return _Block(bounded(stage, bound), Task(stage, int(task_number)), kind="task", line=number)
+        if expr.startswith("task "):
+            raise ValueError(f"not a task: {expr!r} (write: task 04.1)")
+        if expr.startswith("extra "):
+            stage, _, bound = expr[6:].strip().partition(" ")
+            return _Block(bounded(stage, bound or None), extra=True, kind="extra", line=number)
+        if match := STUB.match(expr):
+            stage, task_number, bound = match.groups()
+            trees = chain.parse_range(bound or f"{stage}:stage")
+            if max(trees) != chain.index(stage, SKELETON):
+                raise ValueError(f"the stub of task {stage}.{task_number} must end at {stage}:stage")
+            return _Block(trees, stub_of=Task(stage, int(task_number)), kind="stub", line=number)
+        if expr == "stub" or expr.startswith("stub "):
+            if alternative_of is None or alternative_of.kind not in ("task", "extra"):
+                raise ValueError("`stub` follows a `task` or `extra` block")
+            stage = chain.tree(min(alternative_of.trees))[1][:2]
+            trees = chain.parse_range(expr[5:].strip() or f"{stage}:stage")
+            if max(trees) != chain.index(stage, SKELETON):
+                raise ValueError(f"the stub of a region of stage {stage} must end at {stage}:stage")
+            return _Block(trees, stub_of=alternative_of.task, extra=alternative_of.extra, kind="stub", line=number)
+        if expr.startswith("todo "):
+            return _Block(chain.parse_range(expr[5:].strip() + ":stage"), kind="todo", line=number)
+        return _Block(chain.parse_range(expr), line=number)
+
     def block_for(expr: str, number: int, alternative_of: _Block | None) -> _Block:
-        nonlocal last_task
+        """A marker's block: one clause, or several joined by ` & ` (their trees in common)."""
         try:
-            if expr.startswith("task "):
-                match = TASK.match(expr)
-                if not match:
-                    raise ValueError(f"not a task: {expr!r} (write: task 04.1)")
-                stage, task_number, bound = match.groups()
-                trees = chain.parse_range(f"{stage}:solution-")
-                if bound:
-                    trees &= chain.parse_range(bound)
-                last_task = Task(stage, int(task_number))
-                return _Block(trees, last_task, False, False, "task", number)
-            if expr == "extra" or expr.startswith("extra "):
-                stage, _, bound = expr[6:].strip().partition(" ")
-                trees = chain.parse_range(f"{stage}:solution-")
-                if bound:
-                    trees &= chain.parse_range(bound)
-                return _Block(trees, None, False, True, "extra", number)
-            standalone = STUB.match(expr)
-            if standalone:
-                stage, task_number, bound = standalone.groups()
-                trees = chain.parse_range(bound or f"{stage}:stage")
-                if max(trees) != chain.index(stage, SKELETON):
-                    raise ValueError(f"the stub of task {stage}.{task_number} must end at {stage}:stage")
-                return _Block(trees, Task(stage, int(task_number)), True, False, "stub", number)
-            if expr == "stub" or expr.startswith("stub "):
-                if alternative_of is None or alternative_of.kind not in ("task", "extra"):
-                    raise ValueError("`stub` follows a `task` or `extra` block")
-                stage = chain.tree(min(alternative_of.trees))[1][:2]
-                bound = expr[5:].strip() or f"{stage}:stage"
-                trees = chain.parse_range(bound)
-                if max(trees) != chain.index(stage, SKELETON):
-                    raise ValueError(f"the stub of a region of stage {stage} must end at {stage}:stage")
-                return _Block(trees, alternative_of.task, True, alternative_of.extra, "stub", number)
-            if expr.startswith("todo "):
-                return _Block(chain.parse_range(expr[5:].strip() + ":stage"), None, False, False, "todo", number)
-            return _Block(chain.parse_range(expr), None, False, False, "range", number)
+            parts = [clause(part.strip(), number, alternative_of) for part in expr.split(" & ")]
         except (ValueError, KeyError) as error:
             raise fail(number, f"{error}") from None
+        block = parts[0]
+        for part in parts[1:]:
+            block = _Block(
+                block.trees & part.trees,
+                block.task or part.task,
+                block.stub_of or part.stub_of,
+                block.extra or part.extra,
+                block.kind if block.kind != "range" else part.kind,
+                number,
+            )
+        return block
 
     for number, raw in enumerate(lines, start=1):
         match = MARKER.match(raw)
         if not match:
-            trees = file_trees
-            task, stub, extra = None, False, False
+            line = Line(raw, file_trees, number=number)
             for block in stack:
-                trees &= block.trees
-                if block.task is not None or block.extra:
-                    task, stub, extra = block.task, block.stub, block.extra
-            result.lines.append(Line(raw, trees, task, stub, extra, number))
+                line.trees &= block.trees
+                line.task = block.task or line.task
+                line.stub_of = block.stub_of or line.stub_of
+                line.extra = block.extra or line.extra
+            result.lines.append(line)
             continue
         expr = match["expr"]
         if expr.startswith("file "):
@@ -319,10 +329,10 @@ def agreement_problems(root: Path) -> list[str]:
         changed_by = {
             chain.index(line.task.stage if line.task else chain.tree(min(line.trees))[1][:2], SKELETON)
             for line in source_file.lines
-            if line.trees and (line.task is not None or line.extra) and not line.stub
+            if line.trees and (line.task is not None or line.extra) and min(line.trees) % 2 == 1
         }
         for line in source_file.lines:
-            if not line.trees or line.task is not None or line.extra:
+            if not line.trees or line.task is not None or line.stub_of is not None or line.extra:
                 continue
             start, end = min(line.trees), max(line.trees)
             if start == end and start % 2 == 0:
@@ -343,8 +353,9 @@ def tasks(root: Path) -> dict[str, list[Task]]:
     found: dict[str, set[Task]] = {}
     for source_file in files:
         for line in source_file.lines:
-            if line.task is not None:
-                found.setdefault(line.task.stage, set()).add(line.task)
+            for task in (line.task, line.stub_of):
+                if task is not None:
+                    found.setdefault(task.stage, set()).add(task)
     return {stage: sorted(found[stage], key=lambda task: task.number) for stage in sorted(found)}
 
 

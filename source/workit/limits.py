@@ -27,12 +27,13 @@ PROXY_FIX_X_FOR to the number of proxies in front that set X-Forwarded-For, and 
 ProxyFix takes the client's address from that header. Never without such a proxy: any client
 could then name its own address, and get a limit of its own each time.
 
-RATELIMIT_ENABLED=0 turns the limits off (tests that need volume, make demo).
+RATELIMIT_ENABLED=0 turns the limits off (the tests that send many forms do).
 #> stub
 """NEW(06_status): nothing to write here in this step.
 
-The finished app (solutions/06_status) limits POST /mailers here, per client and per recipient,
-with Flask-Limiter and Redis: a hardening beyond this step (README, "What can go wrong").
+The kata's reference app limits POST /mailers here, per client and per recipient, with
+Flask-Limiter and Redis: a hardening beyond this step. Step 07's skeleton has it in full, with
+why each limit is there: stages/07_scale/workit/limits.py.
 #> end
 """
 #> extra 06

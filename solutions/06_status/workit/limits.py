@@ -25,7 +25,7 @@ PROXY_FIX_X_FOR to the number of proxies in front that set X-Forwarded-For, and 
 ProxyFix takes the client's address from that header. Never without such a proxy: any client
 could then name its own address, and get a limit of its own each time.
 
-RATELIMIT_ENABLED=0 turns the limits off (tests that need volume, make demo).
+RATELIMIT_ENABLED=0 turns the limits off (the tests that send many forms do).
 """
 
 from __future__ import annotations

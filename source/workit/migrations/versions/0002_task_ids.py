@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from alembic import op
 
 #> stub
-# NEW(06_status): given, and nothing to write. The finished app (solutions/06_status) adds a
-# column here for a hardening beyond this step: the same form sent twice is one request. Your
-# model has no such column, so here this migration changes nothing.
+# NEW(06_status): given, and nothing to write. The kata's reference app adds a column here for
+# a hardening beyond this step: the same form sent twice is one request (step 07's skeleton
+# has it: stages/07_scale/workit/migrations/versions/0002_task_ids.py). Your model has no such
+# column, so here this migration changes nothing.
 #> end
 revision = "0002"
 down_revision = "0001"
