@@ -52,7 +52,7 @@ run-secrets: $(RUN_SECRETS)
 run: $(INSTALLED) $(RUN_SECRETS)
 	@{ $(if $(GIPHY_API_KEY),grep -v '^GIPHY_' stack.env,cat stack.env); cat $(RUN_SECRETS); } > $(VENV)/run.env
 	@echo "Flower: http://127.0.0.1:5555, user kata, the password after kata: in $(RUN_SECRETS)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env -c giphy=$(GIPHY_WORKERS),email=$(EMAIL_WORKERS) $(RUN_PROCESSES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile -e $(VENV)/run.env -c giphy=$(GIPHY_WORKERS),email=$(EMAIL_WORKERS) $(RUN_PROCESSES)
 
 ## make bench: the numbers behind the lesson, with real processes on loopback (needs redis-server)
 BENCH_INSTALLED := $(VENV)/.kata-bench-installed
