@@ -276,6 +276,8 @@ def generated_files(root: Path, target: str, stage: str) -> set[Path]:
 
 def generate(root: Path, into: Path | None = None) -> list[Path]:
     """Write every tree under `into` (the checkout itself by default); the paths written."""
+    if not (root / SOURCE_DIR).is_dir():
+        raise SourceError(f"{root / SOURCE_DIR} does not exist: this copy (a student template?) has no source to generate from")
     into = root if into is None else into
     chain = Chain(stage_names(root))
     written: list[Path] = []
@@ -295,7 +297,11 @@ def generate(root: Path, into: Path | None = None) -> list[Path]:
 
 
 def drift_problems(root: Path) -> list[str]:
-    """Committed trees that differ from what the source makes: each names the source to edit."""
+    """Committed trees that differ from what the source makes: each names the source to edit.
+
+    A copy without source/ (a student template) has nothing to compare."""
+    if not (root / SOURCE_DIR).is_dir():
+        return []
     chain = Chain(stage_names(root))
     wanted = dict(render(root))
     problems = []
@@ -323,6 +329,8 @@ def agreement_problems(root: Path) -> list[str]:
     `task` or `extra` region. Anything else that starts at a solution or ends at a skeleton is
     drift between the two trees of a stage.
     """
+    if not (root / SOURCE_DIR).is_dir():
+        return []
     chain, files = read_source(root)
     problems = []
     for source_file in files:

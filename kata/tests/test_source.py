@@ -155,3 +155,14 @@ def test_the_task_order_plan_pairs_each_task_with_the_tasks_before_it() -> None:
     assert sorted(jobs) == [("02_redis", n) for n in range(1, 7)]
     assert all(task.number <= number for (_, number), done in jobs.items() for task in done)
     assert {task.number for task in jobs[("02_redis", 6)]} >= {task.number for task in jobs[("02_redis", 1)]}
+
+
+def test_a_copy_without_source_generates_nothing_and_deletes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "stages/01_sync/workit").mkdir(parents=True)
+    kept = tmp_path / "stages/01_sync/workit/views.py"
+    kept.write_text("x = 1\n")
+    with pytest.raises(SourceError, match="no source"):
+        generate(tmp_path)
+    assert kept.read_text() == "x = 1\n"
+    assert drift_problems(tmp_path) == []
+    assert agreement_problems(tmp_path) == []
