@@ -1,6 +1,6 @@
 """The `kata` command: `python -m kata`, or `kata` once the virtual environment is active.
 
-Learners: status (the default), check, hint, diff, reset, watch, review.
+Learners: status (the default), check, hint, diff, reset, watch, review, quiz.
 Instructors: grade, workflow, export. Maintainers: selfcheck, giphy-standin.
 
 Every answer about the tests comes from running them (one pytest process per command);
@@ -601,6 +601,33 @@ def review(kata: Kata, stage: Stage | None, json_path: Path | None, solutions: b
     if json_path is not None:
         write_json(result, json_path)
         _echo(f"Written to {json_path}.")
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.option("--again", is_flag=True, help="ask every question, answered before or not")
+@click.pass_obj
+def quiz(kata: Kata, stage: Stage | None, again: bool) -> None:
+    """Check your understanding: the stage README's questions, one at a time.
+
+    Write your answer (or pick, where there are choices), then read the model answer.
+    Answers are kept in .kata/quiz.json; kata status shows how many you have answered.
+    Without a terminal, answers are read from stdin, one line each. STAGE is 01, 1,
+    01_sync or sync; without it, the first stage with a question left.
+    """
+    from kata.quiz import session
+
+    def read(prompt: str) -> str | None:
+        _echo(prompt, nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            _echo("")
+            return None
+        if not sys.stdin.isatty():  # answers piped in: show them, so the transcript reads
+            _echo(line.rstrip("\n"))
+        return line.rstrip("\n")
+
+    raise SystemExit(session(kata.root, kata.stages, stage, again, read, _echo))
 
 
 # --- instructors -------------------------------------------------------------------------
