@@ -29,7 +29,6 @@ def stage_guidance_problems(stage: Stage) -> list[str]:
     readme_path = stage.root / "stages" / stage.name / "README.md"
     if not readme_path.is_file():
         return [f"stages/{stage.name}/README.md is missing"]
-    readme = readme_path.read_text(encoding="utf-8")
     tasks = readme_tasks(stage)
     if not tasks:
         problems.append(f"stages/{stage.name}/README.md has no `### Task N: ...` headings: number the tasks")

@@ -269,7 +269,7 @@ def parse_choices(text: str, count: int) -> tuple[int, ...] | None:
 def _wrap(text: str, prefix: str = "  ") -> list[str]:
     lines = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        lines += textwrap.wrap(" ".join(paragraph.split()), 88, initial_indent=prefix, subsequent_indent=prefix) + [""]
+        lines += [*textwrap.wrap(" ".join(paragraph.split()), 88, initial_indent=prefix, subsequent_indent=prefix), ""]
     return lines[:-1]
 
 

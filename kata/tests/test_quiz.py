@@ -50,7 +50,7 @@ def make_stage(root: Path, readme: str = README, quiz: str = QUIZ) -> Stage:
     return Stage(root, "01_a")
 
 
-def feed(lines: list[str]):  # noqa: ANN202 - a reader for kata.quiz.ask
+def feed(lines: list[str]):  # a reader for kata.quiz.ask, and the prompts it was given
     asked: list[str] = []
     pending = list(lines)
 
@@ -120,7 +120,7 @@ def test_the_end_of_input_stops_the_quiz_and_the_next_run_goes_on(tmp_path: Path
     session(tmp_path, [stage], stage, False, read, out.append)
     assert "Stopped: 1 of 2 questions of 01_a answered" in "\n".join(out)
     out.clear()
-    read, asked = feed(["a"])
+    read, _ = feed(["a"])
     session(tmp_path, [stage], None, False, read, out.append)
     text = "\n".join(out)
     assert "Why JSON" not in text and "Which of these" in text and "Right: 1." in text
