@@ -152,7 +152,7 @@ def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str
 
 
 integration_option = click.option(
-    "--integration", is_flag=True, help="also run the integration tier (real redis-server, celery worker, maildump)"
+    "--integration", is_flag=True, help="also run the integration tier, where the stage has one (real redis-server, celery worker, maildump)"
 )
 solutions_option = click.option(
     "--solutions", is_flag=True, help="run against the reference code in solutions/ instead of yours"
