@@ -291,7 +291,9 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
         chosen = next((h for h in task if h.number not in already), task[-1])
     else:
         if result is not None and result.done:
-            _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
+            _echo(f"\nEvery test of {stage.name} passes: no hint needed, and none is counted as seen.")
+            _echo(f"A task's hints all the same: kata hint {short_name(stage)} TASK.")
+            return
         chosen, _exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
@@ -482,15 +484,18 @@ def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None
     return run
 
 
-def _stages_done(kata: Kata) -> int:
-    """How many stages the kept results say are done (a stage never run counts as not)."""
+def _stages_done(kata: Kata, latest: dict[str, Any]) -> int:
+    """How many stages are done: the watch's latest result of a stage, else the kept one (a
+    stage never run counts as not)."""
     from kata import cache
+    from kata.watch import stages_done
 
-    done = 0
-    for stage in kata.stages:
-        kept = cache.load(kata.root, stage.name, "stages", cache.key(stage, "stages", (), dict(os.environ)))
-        done += bool(kept and kept.done)
-    return done
+    by_name = {stage.name: stage for stage in kata.stages}
+
+    def kept(name: str) -> Any:
+        return cache.load(kata.root, name, "stages", cache.key(by_name[name], "stages", (), dict(os.environ)))
+
+    return stages_done(list(by_name), latest, kept)
 
 
 def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool, first_run: TestRun | None) -> None:
@@ -499,10 +504,12 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
     events = Events()
     keys = not manual and keys_available()
     run = _check_once(kata, stage, integration, first_run)
+    latest: dict[str, Any] = {}  # each stage's newest result in this watch
 
     def waiting() -> None:
+        latest.update({result.stage: result for result in run.stages})
         _echo("")
-        _echo(progress_bar(_stages_done(kata), len(kata.stages)))
+        _echo(progress_bar(_stages_done(kata, latest), len(kata.stages)))
         if manual:
             _echo(f"Press Enter to check {stage.name} again (Ctrl-C stops).")
         else:
@@ -537,6 +544,7 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
                 from kata.learner import status_lines
 
                 everything = _run(kata, kata.stages, "all stages", True, target="stages")
+                latest.update({result.stage: result for result in everything.stages})
                 _echo("")
                 for line in status_lines(kata.root, kata.stages, everything, "stages"):
                     _echo(line)
@@ -564,6 +572,9 @@ def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
         hints = load_hints(stage)
     except HintsError as error:
         _echo(f"\n{error}")
+        return
+    if run.stage(stage.name).done:
+        _echo(f"\nEvery test of {stage.name} passes: no hint needed. A task's hints all the same: kata hint {short_name(stage)} TASK.")
         return
     seen = SeenHints(kata.root)
     chosen, _ = pick_hint(hints, seen.seen(stage.name), run.stage(stage.name))

@@ -234,8 +234,7 @@ def check_lines(
         hint = hint_for_failure(hints, seen.seen(stage.name), first.name) if explanation.kind != "import" else None
         if explanation.kind == "import":
             lines.append(indent("Fix this first: no test can check code that Python cannot import."))
-        if hint is not None:
-            seen.mark(stage.name, hint.number)
+        if hint is not None:  # shown unasked: not counted as seen, so `kata hint` starts from it
             lines += ["", strong(hint.label) + f" (more: {command(f'kata hint {number}')}):"]
             lines.append(indent(hint.text))
         others = failures.tests[1:]
