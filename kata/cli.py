@@ -805,6 +805,10 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     click.echo(format_table(verdicts))
     click.echo("\nThe learner's lines that the skeleton or README give away (kata giveaway):")
     click.echo(format_report(giveaway_reports(root), lines=False))
+    from kata.giveaway import names_summary
+
+    click.echo("\nThe library names handed over (kata giveaway --names):")
+    click.echo("\n".join(names_summary(root, [], names=False)[0]))
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
@@ -842,18 +846,28 @@ def generate(kata: Kata, check: bool) -> None:
 
 @main.command()
 @click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--names", is_flag=True, help="the library names handed over instead: in the README's code, skeleton, nudges, tests' strings")
 @click.pass_obj
-def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
+def giveaway(kata: Kata, stages: tuple[Stage, ...], names: bool) -> None:
     """Maintainers: the learner's lines that a stage's skeleton or README give away.
 
     The learner's lines are the solution minus the skeleton (no comments, docstrings,
     imports or short lines); one is given away when 80% of it stands there as one run.
     Exits 1 over the limits (15% in a stage, 10% in all), as the self-check does.
+    With --names: the library names of those lines (methods, keyword arguments, decorators)
+    that the README's code, the skeleton, the nudges or the tests' strings hand over, and the
+    nudges that name one (kata/giveaway.py).
     """
     from kata.giveaway import format_report, giveaway_problems, giveaway_reports
 
     if not (kata.root / "solutions").is_dir():
         raise click.ClickException("This copy of the kata has no solutions/ (a student template): nothing to measure.")
+    if names:
+        from kata.giveaway import names_summary
+
+        lines, failed = names_summary(kata.root, [stage.name for stage in stages])
+        click.echo("\n".join(lines))
+        raise SystemExit(1 if failed else 0)
     reports = giveaway_reports(kata.root)
     problems = giveaway_problems(reports)
     if stages:

@@ -50,7 +50,8 @@ def stage_guidance_problems(stage: Stage) -> list[str]:
 
 
 def guidance_problems(root: Path) -> list[str]:
-    from kata.giveaway import giveaway_problems, giveaway_reports
+    from kata.giveaway import NAMES_ENFORCED, giveaway_problems, giveaway_reports, names_problems, names_reports
 
     problems = [p for stage in all_stages(root) if stage.tests_dir.is_dir() for p in stage_guidance_problems(stage)]
-    return problems + giveaway_problems(giveaway_reports(root))
+    problems += giveaway_problems(giveaway_reports(root))
+    return problems + (names_problems(names_reports(root)) if NAMES_ENFORCED else [])
