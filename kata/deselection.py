@@ -2,7 +2,7 @@
 
 pytest's summary says "34 deselected" and no more. The kata deselects for two reasons of its
 own: tests marked `integration` run only with `--integration` (kata.stack_fixtures), tests
-marked `reference` only against solutions/ (kata.plugin). This plugin watches the collection
+marked `reference` only against solutions/ (kata.plugin) or with --reference. This plugin watches the collection
 hooks from outside, so it counts whatever deselected them, and writes one line naming each
 marker and the option that brings them back.
 """
@@ -18,7 +18,7 @@ _nothing_added_key = pytest.StashKey[bool]()
 
 WHY = {
     "integration": "marked integration, which run only with --integration (real redis-server, celery worker, maildump)",
-    "reference": "marked reference (the reference app's hardening), which run only with --solutions",
+    "reference": "marked reference: the finished app's hardening beyond the steps, not asked of your code",
     "other": "left out by -k or -m",
 }
 

@@ -379,6 +379,8 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
 def test_export_leaves_out_solutions_and_what_needs_them(template: Path) -> None:
     assert not (template / "solutions").exists() and not (template / "kata" / "tests").exists()
     assert (template / "stages" / "01_sync" / "hints.toml").is_file()
+    assert all((template / "stages" / stage / "quiz.toml").is_file() for stage in stage_names()), "kata quiz needs its answers"
+    assert "<details>" not in (template / "stages" / "01_sync" / "README.md").read_text()
     assert (template / "kata" / "cli.py").is_file()
     readme = (template / "README.md").read_text()
     assert "## For learners" in readme and "kata status" in readme
