@@ -1,6 +1,6 @@
 """The `kata` command: `python -m kata`, or `kata` once the virtual environment is active.
 
-Learners: status (the default), check, hint, diff, reset, watch, review.
+Learners: status (the default), check, hint, diff, reset, watch, review, quiz.
 Instructors: grade, workflow, export. Maintainers: selfcheck, giphy-standin.
 
 Every answer about the tests comes from running them (one pytest process per command);
@@ -152,7 +152,7 @@ def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str
 
 
 integration_option = click.option(
-    "--integration", is_flag=True, help="also run the integration tier (real redis-server, celery worker, maildump)"
+    "--integration", is_flag=True, help="also run the integration tier, where the stage has one (real redis-server, celery worker, maildump)"
 )
 solutions_option = click.option(
     "--solutions", is_flag=True, help="run against the reference code in solutions/ instead of yours"
@@ -291,7 +291,9 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
         chosen = next((h for h in task if h.number not in already), task[-1])
     else:
         if result is not None and result.done:
-            _echo(f"\nEvery test of {stage.name} passes: no hint needed. Here is the next one anyway.")
+            _echo(f"\nEvery test of {stage.name} passes: no hint needed, and none is counted as seen.")
+            _echo(f"A task's hints all the same: kata hint {short_name(stage)} TASK.")
+            return
         chosen, _exhausted = pick_hint(hints, seen.seen(stage.name), result)
         if chosen is None:
             number_text = short_name(stage)
@@ -482,15 +484,18 @@ def _check_once(kata: Kata, stage: Stage, integration: bool, run: TestRun | None
     return run
 
 
-def _stages_done(kata: Kata) -> int:
-    """How many stages the kept results say are done (a stage never run counts as not)."""
+def _stages_done(kata: Kata, latest: dict[str, Any]) -> int:
+    """How many stages are done: the watch's latest result of a stage, else the kept one (a
+    stage never run counts as not)."""
     from kata import cache
+    from kata.watch import stages_done
 
-    done = 0
-    for stage in kata.stages:
-        kept = cache.load(kata.root, stage.name, "stages", cache.key(stage, "stages", (), dict(os.environ)))
-        done += bool(kept and kept.done)
-    return done
+    by_name = {stage.name: stage for stage in kata.stages}
+
+    def kept(name: str) -> Any:
+        return cache.load(kata.root, name, "stages", cache.key(by_name[name], "stages", (), dict(os.environ)))
+
+    return stages_done(list(by_name), latest, kept)
 
 
 def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool, first_run: TestRun | None) -> None:
@@ -499,10 +504,12 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
     events = Events()
     keys = not manual and keys_available()
     run = _check_once(kata, stage, integration, first_run)
+    latest: dict[str, Any] = {}  # each stage's newest result in this watch
 
     def waiting() -> None:
+        latest.update({result.stage: result for result in run.stages})
         _echo("")
-        _echo(progress_bar(_stages_done(kata), len(kata.stages)))
+        _echo(progress_bar(_stages_done(kata, latest), len(kata.stages)))
         if manual:
             _echo(f"Press Enter to check {stage.name} again (Ctrl-C stops).")
         else:
@@ -537,6 +544,7 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
                 from kata.learner import status_lines
 
                 everything = _run(kata, kata.stages, "all stages", True, target="stages")
+                latest.update({result.stage: result for result in everything.stages})
                 _echo("")
                 for line in status_lines(kata.root, kata.stages, everything, "stages"):
                     _echo(line)
@@ -564,6 +572,9 @@ def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
         hints = load_hints(stage)
     except HintsError as error:
         _echo(f"\n{error}")
+        return
+    if run.stage(stage.name).done:
+        _echo(f"\nEvery test of {stage.name} passes: no hint needed. A task's hints all the same: kata hint {short_name(stage)} TASK.")
         return
     seen = SeenHints(kata.root)
     chosen, _ = pick_hint(hints, seen.seen(stage.name), run.stage(stage.name))
@@ -601,6 +612,33 @@ def review(kata: Kata, stage: Stage | None, json_path: Path | None, solutions: b
     if json_path is not None:
         write_json(result, json_path)
         _echo(f"Written to {json_path}.")
+
+
+@main.command()
+@click.argument("stage", type=STAGE, required=False)
+@click.option("--again", is_flag=True, help="ask every question, answered before or not")
+@click.pass_obj
+def quiz(kata: Kata, stage: Stage | None, again: bool) -> None:
+    """Check your understanding: the stage README's questions, one at a time.
+
+    Write your answer (or pick, where there are choices), then read the model answer.
+    Answers are kept in .kata/quiz.json; kata status shows how many you have answered.
+    Without a terminal, answers are read from stdin, one line each. STAGE is 01, 1,
+    01_sync or sync; without it, the first stage with a question left.
+    """
+    from kata.quiz import session
+
+    def read(prompt: str) -> str | None:
+        _echo(prompt, nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            _echo("")
+            return None
+        if not sys.stdin.isatty():  # answers piped in: show them, so the transcript reads
+            _echo(line.rstrip("\n"))
+        return line.rstrip("\n")
+
+    raise SystemExit(session(kata.root, kata.stages, stage, again, read, _echo))
 
 
 # --- instructors -------------------------------------------------------------------------
@@ -778,6 +816,10 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     click.echo(format_table(verdicts))
     click.echo("\nThe learner's lines that the skeleton or README give away (kata giveaway):")
     click.echo(format_report(giveaway_reports(root), lines=False))
+    from kata.giveaway import names_summary
+
+    click.echo("\nThe library names handed over (kata giveaway --names):")
+    click.echo("\n".join(names_summary(root, [], names=False)[0]))
     for verdict in verdicts:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
@@ -830,18 +872,28 @@ def taskorder(kata: Kata, stages: tuple[Stage, ...], workers: int) -> None:
 
 @main.command()
 @click.argument("stages", nargs=-1, type=STAGE)
+@click.option("--names", is_flag=True, help="the library names handed over instead: in the README's code, skeleton, nudges, tests' strings")
 @click.pass_obj
-def giveaway(kata: Kata, stages: tuple[Stage, ...]) -> None:
+def giveaway(kata: Kata, stages: tuple[Stage, ...], names: bool) -> None:
     """Maintainers: the learner's lines that a stage's skeleton or README give away.
 
     The learner's lines are the solution minus the skeleton (no comments, docstrings,
     imports or short lines); one is given away when 80% of it stands there as one run.
     Exits 1 over the limits (15% in a stage, 10% in all), as the self-check does.
+    With --names: the library names of those lines (methods, keyword arguments, decorators)
+    that the README's code, the skeleton, the nudges or the tests' strings hand over, and the
+    nudges that name one (kata/giveaway.py).
     """
     from kata.giveaway import format_report, giveaway_problems, giveaway_reports
 
     if not (kata.root / "solutions").is_dir():
         raise click.ClickException("This copy of the kata has no solutions/ (a student template): nothing to measure.")
+    if names:
+        from kata.giveaway import names_summary
+
+        lines, failed = names_summary(kata.root, [stage.name for stage in stages])
+        click.echo("\n".join(lines))
+        raise SystemExit(1 if failed else 0)
     reports = giveaway_reports(kata.root)
     problems = giveaway_problems(reports)
     if stages:

@@ -1,8 +1,8 @@
 """The shape of what a stage says to the learner, checked by the self-check.
 
 - The README numbers its tasks (`### Task N: ...`), one hints task each (kata.hints), and
-  ends with two to four "Check your understanding" questions, each answer folded away in
-  `<details>`.
+  ends with two to four "Check your understanding" questions, each with its answer in the
+  stage's quiz.toml (kata.quiz, `kata quiz`) and no answer in the README.
 - Every `raise NotImplementedError("Step NN_x, task N: ...")` of the skeleton names a task
   the README has, so the first failure says where to look.
 - A `TODO(NN_x)` is work for the learner; what the stage provides is marked `NEW(NN_x)`,
@@ -17,11 +17,11 @@ from pathlib import Path
 
 from kata.hints import readme_tasks
 from kata.layout import PACKAGE, Stage, all_stages
+from kata.quiz import quiz_problems
 
 STEP_RAISE = re.compile(r"NotImplementedError\(\s*f?[\"'](Step\s+\d\d_\w+[^\"']*)")
 TASK_IN_RAISE = re.compile(r"Step\s+(\d\d_\w+),\s+task\s+(\d+)\b")
 DONE_FOR_YOU = re.compile(r"TODO\s*\([^)]*\)[^\n]*\bdone for you\b", re.IGNORECASE)
-UNDERSTANDING = re.compile(r"^##\s+Check your understanding\s*$", re.MULTILINE)
 
 
 def stage_guidance_problems(stage: Stage) -> list[str]:
@@ -29,21 +29,10 @@ def stage_guidance_problems(stage: Stage) -> list[str]:
     readme_path = stage.root / "stages" / stage.name / "README.md"
     if not readme_path.is_file():
         return [f"stages/{stage.name}/README.md is missing"]
-    readme = readme_path.read_text(encoding="utf-8")
     tasks = readme_tasks(stage)
     if not tasks:
         problems.append(f"stages/{stage.name}/README.md has no `### Task N: ...` headings: number the tasks")
-    understanding = UNDERSTANDING.search(readme)
-    if understanding is None:
-        problems.append(f"stages/{stage.name}/README.md has no `## Check your understanding` section")
-    else:
-        section = readme[understanding.end() :].split("\n## ", 1)[0]
-        questions = section.count("<details>")
-        if not 2 <= questions <= 4 or section.count("</details>") != questions:
-            problems.append(
-                f"stages/{stage.name}/README.md: `Check your understanding` holds {questions} folded answers "
-                "(<details>...</details>); ask two to four questions"
-            )
+    problems += quiz_problems(stage)
     package = stage.code_dir("stages") / PACKAGE
     for path in sorted(package.rglob("*.py")) if package.is_dir() else []:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -61,7 +50,8 @@ def stage_guidance_problems(stage: Stage) -> list[str]:
 
 
 def guidance_problems(root: Path) -> list[str]:
-    from kata.giveaway import giveaway_problems, giveaway_reports
+    from kata.giveaway import NAMES_ENFORCED, giveaway_problems, giveaway_reports, names_problems, names_reports
 
     problems = [p for stage in all_stages(root) if stage.tests_dir.is_dir() for p in stage_guidance_problems(stage)]
-    return problems + giveaway_problems(giveaway_reports(root))
+    problems += giveaway_problems(giveaway_reports(root))
+    return problems + (names_problems(names_reports(root)) if NAMES_ENFORCED else [])

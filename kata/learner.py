@@ -13,6 +13,7 @@ import click
 from kata.hints import Hint, HintsError, SeenHints, hint_for_failure, load_hints, next_hint, order_key
 from kata.layout import Stage
 from kata.project import short_name, todo_files
+from kata.quiz import QuizProgress, progress_text
 from kata.runner import StageResult, TestResult, TestRun
 from kata.teaching import Explanation, explain, explain_broken, trim
 
@@ -132,7 +133,9 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
     if run.problem:
         lines += [bad("The tests did not run to the end: ") + run.problem, ""]
     following = first_unfinished(run)
-    lines.append(f"  {'stage':<14}{'passing':>8}   status")
+    progress = QuizProgress(root)
+    quizzes = {stage.name: progress_text(stage, progress) for stage in stages}
+    lines.append(f"  {'stage':<14}{'passing':>8}{'quiz':>7}   status")
     for result in run.stages:
         if result.broken:
             state = bad(f"broken: {len(result.broken)} test file(s) do not import")
@@ -144,7 +147,7 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
             state = warn("to do")
         if following is not None and result.stage == following.stage:
             state += strong("   <- next")
-        lines.append(f"  {result.stage:<14}{f'{result.passed}/{result.total}':>8}   {state}")
+        lines.append(f"  {result.stage:<14}{f'{result.passed}/{result.total}':>8}{quizzes.get(result.stage, '-'):>7}   {state}")
     lines.append("")
     environment = [pair for result in run.stages for pair in sort_failures(result, []).environment]
     if environment:
@@ -171,6 +174,8 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
         label = "write " if index == 0 else "      "
         lines.append(f"  {label} {todo.path:<{width}}   {todo.describe()}")
     lines.append(f"  stuck? {command(f'kata hint {number}')}")
+    if quizzes.get(stage.name, "-") != "-":
+        lines.append(f"  quiz   {command(f'kata quiz {number}')}   (check your understanding: {quizzes[stage.name]} answered)")
     later = [(s, todo_files(root, s)) for s in stages if s.name != stage.name]
     later_text = [
         f"{s.name} ({len(files)} file{'s' if len(files) != 1 else ''})"
@@ -229,8 +234,7 @@ def check_lines(
         hint = hint_for_failure(hints, seen.seen(stage.name), first.name) if explanation.kind != "import" else None
         if explanation.kind == "import":
             lines.append(indent("Fix this first: no test can check code that Python cannot import."))
-        if hint is not None:
-            seen.mark(stage.name, hint.number)
+        if hint is not None:  # shown unasked: not counted as seen, so `kata hint` starts from it
             lines += ["", strong(hint.label) + f" (more: {command(f'kata hint {number}')}):"]
             lines.append(indent(hint.text))
         others = failures.tests[1:]

@@ -11,7 +11,7 @@ import pytest
 from kata.isolation import WorkitSwitch
 from kata.layout import TARGET_ENV, TargetError, stage_of, target_from_env
 
-pytest_plugins = ["kata.fixtures", "kata.stack_fixtures"]
+pytest_plugins = ["kata.fixtures", "kata.stack_fixtures", "kata.deselection"]
 
 _switch_key = pytest.StashKey[WorkitSwitch]()
 _target_key = pytest.StashKey[str]()

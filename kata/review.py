@@ -393,6 +393,88 @@ def broad_except_around_delay(package: Package) -> Iterator[Finding]:
                     yield source, handler.lineno, {"caught": ast.unparse(caught) if caught else "(everything)", "call": short(queued.func) + "()"}
 
 
+def _broad_handlers(source: Source, node: ast.Try) -> Iterator[tuple[ast.ExceptHandler, str]]:
+    """The handlers of a try that catch everything (bare, Exception, BaseException), with what they name."""
+    for handler in node.handlers:
+        caught = handler.type
+        names = [source.qualified(e) for e in caught.elts] if isinstance(caught, ast.Tuple) else [source.qualified(caught)] if caught else []
+        if caught is None or any(name in BROAD for name in names):
+            yield handler, ast.unparse(caught) if caught else "(everything)"
+
+
+def _routes_to(function: ast.AST, path: str) -> bool:
+    """Whether a view is routed to `path`: @bp.get("/health"), @app.route("/health", ...)."""
+    for decorator in getattr(function, "decorator_list", []):
+        first = decorator.args[0] if isinstance(decorator, ast.Call) and decorator.args else None
+        if isinstance(first, ast.Constant) and first.value == path:
+            return True
+    return False
+
+
+def _calls_attribute(nodes: list[ast.stmt], *names: str) -> ast.Call | None:
+    for statement in nodes:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names:
+                return node
+    return None
+
+
+def broad_except_in_health(package: Package) -> Iterator[Finding]:
+    """A broad except in the /health view, or around a Redis PING anywhere."""
+    for source in package.sources:
+        for function in ast.walk(source.tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            health = _routes_to(function, "/health")
+            for node in _own_nodes(function):
+                if not isinstance(node, ast.Try):
+                    continue
+                ping = _calls_attribute(node.body, "ping")
+                if not (health or ping):
+                    continue
+                for handler, caught in _broad_handlers(source, node):
+                    yield source, handler.lineno, {"caught": caught, "function": function.name}
+
+
+def broad_except_then_retry(package: Package) -> Iterator[Finding]:
+    """In a task: a broad except whose handler retries, so every error is retried."""
+    for source in package.sources:
+        for task, _ in source.tasks():
+            for node in _own_nodes(task):
+                if not isinstance(node, ast.Try):
+                    continue
+                for handler, caught in _broad_handlers(source, node):
+                    if _calls_attribute(handler.body, "retry") is not None:
+                        yield source, handler.lineno, {"caught": caught, "task": task.name}
+
+
+def full_jitter(package: Package) -> Iterator[Finding]:
+    """Celery's own retries (autoretry_for) with retry_backoff and its retry_jitter, on by default."""
+    for source in package.sources:
+        for task, decorator in source.tasks():
+            given = keywords(decorator)
+            backoff, jitter = given.get("retry_backoff"), given.get("retry_jitter")
+            if "autoretry_for" not in given or backoff is None:
+                continue
+            turned_off = [isinstance(value, ast.Constant) and not value.value for value in (backoff, jitter)]
+            if not any(turned_off):  # retry_jitter is on unless turned off
+                yield source, decorator.lineno, {"task": task.name}
+
+
+def own_backoff(package: Package) -> Iterator[Finding]:
+    """A bound task that retries with a countdown it computes (a growing wait it can give a floor)."""
+    for source in package.sources:
+        for task, decorator in source.tasks():
+            if "retry_backoff" not in keywords(decorator) and "retry_backoff_max" not in keywords(decorator):
+                continue
+            for node in _own_nodes(task):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "retry":
+                    countdown = keywords(node).get("countdown")
+                    if countdown is not None and not isinstance(countdown, ast.Constant):
+                        yield source, node.lineno, {"task": task.name}
+                        return
+
+
 REGEX_CALLS = ("re.compile", "re.match", "re.fullmatch", "re.search", "re.findall")
 
 
@@ -459,17 +541,6 @@ def uses_email_validator(package: Package) -> Iterator[Finding]:
         for call, name in source.calls():
             if name == "email_validator.validate_email":
                 yield source, call.lineno, {}
-                return
-
-
-def backoff_with_jitter(package: Package) -> Iterator[Finding]:
-    for source in package.sources:
-        for task, decorator in source.tasks():
-            given = keywords(decorator)
-            backoff, jitter = given.get("retry_backoff"), given.get("retry_jitter")
-            turned_off = [isinstance(value, ast.Constant) and not value.value for value in (backoff, jitter)]
-            if backoff is not None and not any(turned_off):  # retry_jitter is on unless turned off
-                yield source, decorator.lineno, {"task": task.name}
                 return
 
 
@@ -557,6 +628,17 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- from stage 02: Redis
     Rule(
+        "broad_except_in_health", "essential", 2,
+        "`except {caught}` in {function}, around the question to Redis",
+        "Any bug (a typo, a setting that is not there, a TypeError) then makes /health say "
+        "\"Redis is unavailable\", and whoever is paged goes looking at a Redis that is fine. "
+        "Catch what the client raises when Redis is away: redis.exceptions.RedisError "
+        "(ConnectionError, TimeoutError).",
+        "https://redis.readthedocs.io/en/stable/exceptions.html",
+        check=broad_except_in_health,
+        replaces=("blind_except",),
+    ),
+    Rule(
         "redis_without_timeout", "actionable", 2,
         "{call}() without a socket timeout",
         "redis-py waits forever by default: a Redis that is unreachable (not refusing, just "
@@ -613,8 +695,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "result_get_in_request", "essential", 4,
         "{call} in {function} waits for the job",
-        "The request then waits for the worker, as slow as in step 01 plus a queue, and with "
-        "task_ignore_result it waits until it times out. Queue the job and answer at once.",
+        "The request then waits for the worker, as slow as in step 01 plus a queue. And with "
+        "task_ignore_result (this app's setting) Celery 5 does not wait at all: .get() returns "
+        "None at once, so the code reads None as the job's result; without a result backend "
+        "it raises NotImplementedError. Queue the job and answer at once.",
         f"{CELERY_DOCS}/userguide/tasks.html#avoid-launching-synchronous-subtasks",
         check=result_get_in_request,
     ),
@@ -682,12 +766,32 @@ RULES: tuple[Rule, ...] = (
         check=countdown_over_visibility,
     ),
     Rule(
-        "backoff_with_jitter", "celebratory", 5,
-        "{task} backs off with jitter",
-        "Jobs that failed together come back at different times, not all at once on a server "
-        "that is just getting up again.",
+        "broad_except_then_retry", "essential", 5,
+        "`except {caught}` in {task}, and then a retry",
+        "Every error is retried, not just the mail server's: a bug (a TypeError, a wrong "
+        "setting) runs again and again before the job fails, and an error after the email "
+        "went out sends it again. Retry what time can fix, by name: smtplib.SMTPException, OSError.",
+        f"{CELERY_DOCS}/userguide/tasks.html#retrying",
+        check=broad_except_then_retry,
+        replaces=("blind_except",),
+    ),
+    Rule(
+        "full_jitter", "actionable", 5,
+        "{task} retries with Celery's retry_jitter: each wait anywhere from 0 to its backoff",
+        "That is full jitter: every wait can come out near zero, so all the retries can be spent "
+        "within seconds, and a two-second outage of the mail server then loses the email. Keep a "
+        "floor under each wait: retry from the task (self.retry(countdown=...)) with half of "
+        "each backoff fixed and only the other half drawn at random.",
         f"{CELERY_DOCS}/userguide/tasks.html#Task.retry_jitter",
-        check=backoff_with_jitter,
+        check=full_jitter,
+    ),
+    Rule(
+        "own_backoff", "celebratory", 5,
+        "{task} computes its own growing wait before each retry",
+        "Each retry waits longer than the last, so a struggling server gets room, and the task "
+        "decides how random each wait is: a floor under it keeps the retries spread over minutes.",
+        f"{CELERY_DOCS}/userguide/tasks.html#retrying",
+        check=own_backoff,
         until=5,
     ),
     # --- from stage 07: workers at scale

@@ -9,12 +9,43 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+# Files editors write beside the real one and rename or delete at once: `sed -i`'s sedXXXXXX,
+# vim's 4913 probe, swap and backup files, emacs's locks and autosaves, JetBrains' safe-write
+# copies, gedit's .goutputstream-XXXXXX.
+EDITOR_TEMPORARY = re.compile(
+    r"^(sed[A-Za-z0-9]{6}|4913|\..*\.sw[a-z]|.*~|\.#.*|#.*#|.*\.tmp|.*___jb_(tmp|old)___|\.goutputstream-.*)$"
+)
+
+
+def is_editor_temporary(path: str) -> bool:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.endswith(".pyc") or EDITOR_TEMPORARY.match(name) is not None
+
+
+def changed_names(changes: set[tuple[object, str]], root: Path) -> list[str]:
+    """The files a batch of changes touched, relative to `root`, without editors' temporary files."""
+    return sorted(
+        {Path(p).relative_to(root).as_posix() for _, p in changes if Path(p).is_relative_to(root) and not is_editor_temporary(p)}
+    )
+
+
+def stages_done(names: list[str], latest: dict[str, object], kept: Callable[[str], object]) -> int:
+    """How many stages are done: by the watch's latest run of each stage where it has one (a
+    run that was not kept, an --integration run, still counts), else by the kept result."""
+    done = 0
+    for name in names:
+        result = latest.get(name) or kept(name)
+        done += bool(result is not None and getattr(result, "done", False))
+    return done
+
 
 KEYS = {"h": "hint", "r": "rerun", "n": "next", "l": "list", "q": "quit"}
 KEYS_LINE = "Keys: h hint   r run again   n next stage   l all stages   q quit"
@@ -43,12 +74,13 @@ class Events:
 
         class Sources(watchfiles.DefaultFilter):
             def __call__(self, change: watchfiles.Change, path: str) -> bool:
-                return super().__call__(change, path) and not path.endswith((".pyc", "~", ".swp", ".tmp"))
+                return super().__call__(change, path) and not is_editor_temporary(path)
 
         def run() -> None:
             for changes in watchfiles.watch(directory, watch_filter=Sources(), force_polling=poll or None, stop_event=stop):
-                names = sorted({Path(p).relative_to(root).as_posix() for _, p in changes if Path(p).is_relative_to(root)})
-                self.queue.put(Event("change", names))
+                names = changed_names(changes, root)
+                if names:
+                    self.queue.put(Event("change", names))
 
         threading.Thread(target=run, name="kata-watch-files", daemon=True).start()
 

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kata.cli import main
-from kata.hints import load_hints
+from kata.hints import SeenHints, load_hints
 from kata.layout import Stage, all_stages
 from kata.project import KataError, find_root, resolve_stage
 
@@ -182,7 +182,7 @@ def test_check_shows_the_first_failure_first_with_its_hint(skeleton: Path) -> No
     assert "in   stages/01_sync/workit/" in out
     assert "Task 1, hint 1 of" in out and "(a nudge)" in out and first_task.text.splitlines()[0] in out
     assert "Also failing" in out and "kata check 01 --all" in out
-    assert (skeleton / ".kata" / "hints-seen.json").is_file()
+    assert SeenHints(skeleton).seen("01_sync") == [], "the nudge check shows unasked is not counted as seen"
 
 
 @pytest.mark.timeout(180)  # several kata runs, each a pytest run: slow on a busy machine
@@ -243,6 +243,14 @@ def test_hints_come_one_level_more_each_time_and_by_task(skeleton: Path) -> None
     assert f"Task {tasks}, hint {last_task[-1].level} of {last_task[-1].levels}" in again.output, "all seen: the last level again"
     too_far = kata(skeleton, "hint", "02", str(tasks + 1))
     assert too_far.exit_code == 1 and f"02_redis has {tasks} tasks: ask for 1 to {tasks}" in too_far.output
+
+
+def test_a_hint_for_a_stage_that_passes_is_neither_given_nor_counted(solved: Path) -> None:
+    before = SeenHints(solved).seen("02_redis")
+    result = kata(solved, "hint", "02")
+    assert result.exit_code == 0, result.output
+    assert "Every test of 02_redis passes: no hint needed" in result.output and "hint 1 of" not in result.output
+    assert SeenHints(solved).seen("02_redis") == before
 
 
 def test_hints_for_the_failing_tests_come_first(tmp_path: Path) -> None:
@@ -371,6 +379,8 @@ def test_watch_reruns_the_check_on_save_and_ctrl_c_stops_it(solved: Path) -> Non
 def test_export_leaves_out_solutions_and_what_needs_them(template: Path) -> None:
     assert not (template / "solutions").exists() and not (template / "kata" / "tests").exists()
     assert (template / "stages" / "01_sync" / "hints.toml").is_file()
+    assert all((template / "stages" / stage / "quiz.toml").is_file() for stage in stage_names()), "kata quiz needs its answers"
+    assert "<details>" not in (template / "stages" / "01_sync" / "README.md").read_text()
     assert (template / "kata" / "cli.py").is_file()
     readme = (template / "README.md").read_text()
     assert "## For learners" in readme and "kata status" in readme

@@ -1,4 +1,4 @@
-"""What a stage says to the learner: tasks, folded answers, and little of the code given away."""
+"""What a stage says to the learner: tasks, questions with their answers kept apart, and little of the code given away."""
 
 from __future__ import annotations
 
@@ -44,19 +44,26 @@ Write `enqueue` in `workit/jobs.py`.
 ## Check your understanding
 
 1. Why JSON?
-   <details><summary>Answer</summary>Any language reads it.</details>
 2. Why a list?
-   <details><summary>Answer</summary>Order.</details>
+"""
+QUIZ = """[[question]]
+number = 1
+answer = "Any language reads it."
+
+[[question]]
+number = 2
+answer = "Order."
 """
 
 
-def make_stage(root: Path, skeleton: str = SKELETON, readme: str = README, solution: str = SOLUTION) -> Stage:
+def make_stage(root: Path, skeleton: str = SKELETON, readme: str = README, solution: str = SOLUTION, quiz: str = QUIZ) -> Stage:
     for where, text in (("stages", skeleton), ("solutions", solution)):
         package = root / where / "01_a" / "workit"
         package.mkdir(parents=True)
         (package / "jobs.py").write_text(text)
     (root / "stages" / "01_a" / "tests").mkdir()
     (root / "stages" / "01_a" / "README.md").write_text(readme)
+    (root / "stages" / "01_a" / "quiz.toml").write_text(quiz)
     return Stage(root, "01_a")
 
 
@@ -100,12 +107,11 @@ def test_a_taught_skeleton_gives_nothing_away(tmp_path: Path) -> None:
     [
         (SKELETON, README.replace("### Task 1", "### One"), "README.md has no `### Task N: ...` headings"),
         (SKELETON, README.split("## Check")[0], "has no `## Check your understanding` section"),
-        (SKELETON, README.replace("2. Why a list?\n   <details><summary>Answer</summary>Order.</details>\n", ""), "holds 1 folded answers"),
         (SKELETON.replace(", task 1:", ":"), README, "must start 'Step 01_a, task N:'"),
         (SKELETON.replace("task 1:", "task 7:"), README, "names task 7, which the README does not have"),
         (SKELETON + "\n# TODO(01_a): done for you: the key.\n", README, "a TODO that is done for you; mark it NEW(01_a)"),
     ],
-    ids=["no-tasks", "no-questions", "one-question", "raise-without-task", "raise-unknown-task", "done-for-you-todo"],
+    ids=["no-tasks", "no-questions", "raise-without-task", "raise-unknown-task", "done-for-you-todo"],
 )
 def test_the_guidance_rules_each_name_what_is_wrong(tmp_path: Path, skeleton: str, readme: str, complaint: str) -> None:
     problems = stage_guidance_problems(make_stage(tmp_path, skeleton=skeleton, readme=readme))

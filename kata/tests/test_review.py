@@ -155,6 +155,42 @@ SAMPLES = [
                 return render_template("index.html", error="Redis is down"), 503
             return "queued"
     """}, 8),
+    ("broad_except_in_health", "02_redis", {"health.py": """
+        from flask import Blueprint
+
+        from workit.jobs import get_redis
+
+        bp = Blueprint("health", __name__)
+
+        @bp.get("/health")
+        def health():
+            try:
+                get_redis().ping()
+            except Exception:
+                return {"redis": "unavailable"}, 503
+            return {"redis": "PONG"}, 200
+    """}, 11),
+    ("broad_except_then_retry", "05_failures", {"tasks.py": """
+        from celery import shared_task
+
+        from workit import notifier
+
+        @shared_task(bind=True, acks_late=True, max_retries=5)
+        def send_randomness_email(self, email, thought):
+            try:
+                notifier.send_email(email, thought, None)
+            except Exception as problem:
+                raise self.retry(exc=problem, countdown=10) from problem
+    """}, 9),
+    ("full_jitter", "05_failures", {"tasks.py": """
+        import smtplib
+
+        from celery import shared_task
+
+        @shared_task(acks_late=True, autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=5, max_retries=6)
+        def send_randomness_email(email, thought):
+            pass
+    """}, 5),
     ("email_regex", "04_enqueue", {"validation.py": """
         import re
 
@@ -208,7 +244,7 @@ SAMPLES = [
 CELEBRATED = {
     "timeouts_set": "01_sync",
     "uses_email_validator": "04_enqueue",
-    "backoff_with_jitter": "05_failures",
+    "own_backoff": "05_failures",
     "soft_limit_falls_back": "07_scale",
 }
 
@@ -248,9 +284,68 @@ def test_praise_needs_what_it_praises(tmp_path: Path) -> None:
     files["notifier.py"] = files["notifier.py"].replace("smtplib.SMTP(host, port, timeout=timeout)", "smtplib.SMTP(host, port)")
     ids = {c.rule.id for c in review_of(tmp_path, "01_sync", files).comments}
     assert "timeouts_set" not in ids and "smtp_without_timeout" in ids
-    task = "from celery import shared_task\n\n@shared_task(retry_backoff=True, retry_jitter={})\ndef job():\n    pass\n"
-    praised = {jitter: [c.rule.id for c in review_of(tmp_path / jitter, "05_failures", {"tasks.py": task.format(jitter)}).comments] for jitter in ("True", "False")}
-    assert praised == {"True": ["backoff_with_jitter"], "False": []}
+    task = (
+        "from celery import shared_task\n\n@shared_task(bind=True, retry_backoff=10)\ndef job(self, wait):\n"
+        "    raise self.retry(countdown={})\n"
+    )
+    praised = {wait: [c.rule.id for c in review_of(tmp_path / wait, "05_failures", {"tasks.py": task.format(wait)}).comments] for wait in ("wait", "10")}
+    assert praised == {"wait": ["own_backoff"], "10": []}, "a wait it computes, not a fixed one"
+
+
+def test_celerys_full_jitter_is_not_praised_but_pointed_out(tmp_path: Path) -> None:
+    """Stage 05 teaches a floor under each wait: Celery's retry_jitter draws from 0 to the backoff."""
+    task = "from celery import shared_task\n\n@shared_task(autoretry_for=(OSError,), retry_backoff=True{})\ndef job():\n    pass\n"
+    found = {
+        jitter: [c.rule.id for c in review_of(tmp_path / str(i), "05_failures", {"tasks.py": task.format(jitter)}).comments]
+        for i, jitter in enumerate(("", ", retry_jitter=True", ", retry_jitter=False"))
+    }
+    assert found == {"": ["full_jitter"], ", retry_jitter=True": ["full_jitter"], ", retry_jitter=False": []}
+    (rule,) = [rule for rule in RULES if rule.id == "full_jitter"]
+    assert rule.type == "actionable" and "near zero" in rule.why and not any("backs off with jitter" in r.title for r in RULES)
+
+
+def test_a_broad_except_is_flagged_beyond_delay_in_health_and_a_retrying_task(tmp_path: Path) -> None:
+    checked = (
+        "from flask import Blueprint\nbp = Blueprint('h', __name__)\n\n@bp.get('/health')\ndef health(client):\n"
+        "    try:\n        client.ping()\n    except {}:\n        return {{}}, 503\n"
+    )
+    ids = {
+        caught: [c.rule.id for c in review_of(tmp_path / str(i), "02_redis", {"health.py": checked.format(caught)}).comments]
+        for i, caught in enumerate(("Exception", "redis.RedisError"))
+    }
+    assert ids == {"Exception": ["broad_except_in_health"], "redis.RedisError": []}, "the specific note replaces ruff's blind except"
+    anywhere = "def check(client):\n    try:\n        return client.ping()\n    except Exception:\n        return None\n"
+    assert [c.rule.id for c in review_of(tmp_path / "ping", "02_redis", {"jobs.py": anywhere}).comments] == ["broad_except_in_health"]
+    assert "broad_except_in_health" not in {rule.id for rule in rules_for("01_sync")}
+    retried = (
+        "from celery import shared_task\n\n@shared_task(bind=True)\ndef job(self, send):\n    try:\n        send()\n"
+        "    except {}:\n        raise self.retry(countdown=5)\n"
+    )
+    ids = {
+        caught: [c.rule.id for c in review_of(tmp_path / f"t{i}", "05_failures", {"tasks.py": retried.format(caught)}).comments]
+        for i, caught in enumerate(("Exception", "OSError"))
+    }
+    assert ids == {"Exception": ["broad_except_then_retry"], "OSError": []}
+    assert "broad_except_then_retry" not in {rule.id for rule in rules_for("04_enqueue")}
+
+
+def test_the_get_note_says_what_celery_really_does_with_ignored_results() -> None:
+    """With task_ignore_result, the pinned Celery's .get() returns None at once: it never waits."""
+    import time
+
+    from celery import Celery
+
+    app = Celery("review-get", broker="memory://", backend="cache+memory://")
+    app.conf.task_ignore_result = True
+
+    @app.task
+    def job() -> int:
+        return 1
+
+    started = time.monotonic()
+    assert job.delay().get(timeout=5) is None and time.monotonic() - started < 1
+    (rule,) = [rule for rule in RULES if rule.id == "result_get_in_request"]
+    assert "times out" not in rule.why and "returns None at once" in rule.why
 
 
 def test_a_rule_applies_from_its_stage_on(tmp_path: Path) -> None:
@@ -412,7 +507,7 @@ def test_kata_check_adds_the_notes_once_the_stage_passes(tmp_path: Path) -> None
     quiet = click.unstyle("\n".join(check_lines(root, Stage(root, "04_enqueue"), result, run, SeenHints(tmp_path), review=False)))
     assert "on your approach" not in quiet
     praised = click.unstyle("\n".join(check_lines(root, Stage(root, "05_failures"), passing("05_failures"), run, SeenHints(tmp_path))))
-    assert "Well done: send_randomness_email backs off with jitter." in praised and "on your approach" not in praised
+    assert "Well done: send_randomness_email computes its own growing wait before each retry." in praised and "on your approach" not in praised
 
 
 @pytest.mark.parametrize("stage", STAGES)
