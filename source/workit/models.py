@@ -14,6 +14,8 @@ the status page reads it. The id in the page's URL is
 #> or task 06.2
 the only key to it, and the page shows an email address: so the id is long and random, never
 a counter that anyone could count through.
+#> or todo 07
+NEW(07_scale): two workers now move a request, so it has one more status, LOOKING_UP.
 #> end
 """
 

@@ -5,6 +5,7 @@ on (looking up the GIF, queued again for the email worker, sending, then sent or
 the status page reads it. The id in the page's URL is
 the only key to it, and the page shows an email address: so the id is long and random, never
 a counter that anyone could count through.
+NEW(07_scale): two workers now move a request, so it has one more status, LOOKING_UP.
 """
 
 from __future__ import annotations
