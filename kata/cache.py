@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kata.layout import PACKAGE, Stage
-from kata.runner import BrokenFile, StageResult, TestResult, TestRun
+from kata.reports import BrokenFile, StageResult, TestResult, TestRun
 
 CACHE_DIR = Path(".kata") / "results"
 FORMAT = 1
@@ -108,7 +108,7 @@ def load(root: Path, stage: str, target: str, wanted: str) -> StageResult | None
 
 def keepable(result: StageResult, run: TestRun, pytest_args: tuple[str, ...]) -> bool:
     """Only a clean, complete, unit-tier run is kept."""
-    from kata.teaching import environment_problem
+    from kata.explain import environment_problem
 
     if run.problem or run.timed_out or "--integration" in pytest_args or not result.tests:
         return False

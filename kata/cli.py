@@ -27,7 +27,9 @@ import click
 
 from kata.layout import PACKAGE, Stage
 from kata.project import KataError, find_root, resolve_stage, short_name, stages_of
-from kata.runner import TestRun, run_tests
+from kata.reports import TestRun
+from kata.runner import run_tests
+from kata.trees import package_files
 
 ROOT = Path(__file__).resolve().parent.parent  # the kata this package belongs to
 
@@ -330,7 +332,7 @@ def diff(kata: Kata, stage: Stage | None) -> None:
     if stage is None:
         stage, _ = _first_open_stage(kata)
     mine, reference = stage.code_dir("stages") / PACKAGE, stage.code_dir("solutions") / PACKAGE
-    files = sorted(_package_files(mine) | _package_files(reference))
+    files = sorted(package_files(mine) | package_files(reference))
     changed = 0
     for name in files:
         a, b = _read_lines(mine / name), _read_lines(reference / name)
@@ -342,16 +344,6 @@ def diff(kata: Kata, stage: Stage | None) -> None:
             _echo(_colour_diff_line(line.rstrip("\n")))
     if not changed:
         click.echo(f"stages/{stage.name}/{PACKAGE} is the same as solutions/{stage.name}/{PACKAGE}.", err=True)
-
-
-def _package_files(package: Path) -> set[str]:
-    if not package.is_dir():
-        return set()
-    return {
-        p.relative_to(package).as_posix()
-        for p in package.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-    }
 
 
 def _read_lines(path: Path) -> list[str]:

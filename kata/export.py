@@ -13,7 +13,7 @@ checkout), minus what only maintainers need and what needs solutions/:
   (stages/NN_x) with the services and the workers that stage has, until Ctrl-C;
 - in the stage READMEs, command lines that run the tests against solutions/ are dropped, and
   so are the parts marked for solutions, as in the README;
-- conftest.py also loads `kata.student`, which turns `pytest --solutions` into a clear
+- conftest.py also loads `kata.template_plugin`, which turns `pytest --solutions` into a clear
   error instead of a crash.
 
 The Classroom workflow (.github/workflows/classroom.yml) stays: in a template it grades.
@@ -44,7 +44,7 @@ SOLUTIONS_COMMAND = re.compile(r"--solutions|KATA_TARGET=solutions|kata diff")
 
 STUDENT_CONFTEST = '''"""The kata's pytest wiring lives in the `kata` package; this file only loads it."""
 
-pytest_plugins = ["kata.student", "kata.plugin"]
+pytest_plugins = ["kata.template_plugin", "kata.plugin"]
 '''
 
 STUDENT_MAKEFILE = """PYTHON ?= python3

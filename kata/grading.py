@@ -40,7 +40,6 @@ from a runner, with exercism's test-runner results (v3) as the model for each te
 
 from __future__ import annotations
 
-import ast
 import json
 import sys
 from collections.abc import Callable
@@ -48,9 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kata.explain import environment_problem, explain_broken
 from kata.layout import Stage
-from kata.runner import BrokenFile, StageResult, TestResult, TestRun
-from kata.teaching import environment_problem, explain_broken
+from kata.reports import BrokenFile, StageResult, TestResult, TestRun
+from kata.testfiles import static_tests
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -160,43 +160,6 @@ def split_points(points: float, count: int) -> list[float]:
     units = round(points / POINT_UNIT)
     share, extra = divmod(units, count)
     return [(share + (1 if index < extra else 0)) * POINT_UNIT for index in range(count)]
-
-
-# --- tests that pytest could not collect: how many were there? ---------------------------
-
-
-def _literal_length(node: ast.expr, constants: dict[str, ast.expr]) -> int:
-    if isinstance(node, ast.Name) and node.id in constants:
-        node = constants[node.id]
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return max(1, len(node.elts))
-    return 1
-
-
-def static_tests(path: Path) -> list[tuple[str, int]]:
-    """(name, line) of each test a file defines, parametrised cases counted, read without
-    importing it: a file that does not import still stands for its tests in the grade."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return []
-    constants = {
-        target.id: node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    found = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.name.startswith("test"):
-            continue
-        cases = 1
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize" and len(decorator.args) >= 2:
-                cases *= _literal_length(decorator.args[1], constants)
-        found += [(node.name if cases == 1 else f"{node.name}[#{n}]", node.lineno) for n in range(1, cases + 1)]
-    return found
 
 
 # --- the grade ---------------------------------------------------------------------------

@@ -9,9 +9,8 @@ from pathlib import Path
 PACKAGE = "workit"
 TARGETS = ("stages", "solutions")
 TARGET_ENV = "KATA_TARGET"
-# Where kata.recorder and kata.details write (here, so the CLI reads them without importing pytest)
+# Where kata.recorder writes the record of a run (here, so the CLI reads it without importing pytest)
 RECORD_ENV = "KATA_RECORD"
-DETAILS_ENV = "KATA_DETAILS"
 
 
 class TargetError(ValueError):

@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 
 import click
 
+from kata.explain import Explanation, explain, explain_broken, trim
 from kata.hints import Hint, HintsError, SeenHints, hint_for_failure, load_hints, next_hint, order_key
 from kata.layout import Stage
 from kata.project import short_name, todo_files
 from kata.quiz import QuizProgress, progress_text
-from kata.runner import StageResult, TestResult, TestRun
-from kata.teaching import Explanation, explain, explain_broken, trim
+from kata.reports import StageResult, TestResult, TestRun
 
 OTHER_FAILURES = 5
 Echo = Callable[..., None]

@@ -9,7 +9,7 @@ import pytest
 
 from kata import cache
 from kata.layout import Stage
-from kata.runner import StageResult, TestResult, TestRun
+from kata.reports import StageResult, TestResult, TestRun
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "02_redis"

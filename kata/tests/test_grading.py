@@ -24,10 +24,10 @@ from kata.grading import (
     fit,
     load_config,
     split_points,
-    static_tests,
     weights_path,
 )
 from kata.layout import Stage, all_stages
+from kata.testfiles import static_tests
 from kata.tests.classroom_actions import reporter
 from kata.workflow import COMMAND_GRADER, REPORTER, RESULT_BYTES, WORKFLOW_PATH, render, step_id
 

@@ -14,7 +14,7 @@ from kata.cli import main
 from kata.layout import Stage, all_stages
 from kata.learner import status_lines
 from kata.quiz import QuizProgress, load_quiz, parse_choices, quiz_problems, readme_questions, session
-from kata.runner import StageResult, TestResult, TestRun
+from kata.reports import StageResult, TestResult, TestRun
 
 ROOT = Path(__file__).resolve().parents[2]
 

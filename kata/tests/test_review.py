@@ -20,8 +20,8 @@ from kata.cli import main
 from kata.hints import SeenHints
 from kata.layout import Stage, all_stages
 from kata.learner import check_lines
+from kata.reports import StageResult, TestResult, TestRun
 from kata.review import RULES, UNREADABLE, Review, review_package, rules_for
-from kata.runner import StageResult, TestResult, TestRun
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from kata.reports import Outcome
 from kata.selfcheck import (
-    Outcome,
-    continuity_problems,
     format_table,
     judge,
-    mirror_problems,
     run_selfcheck,
     skeleton_problem,
 )
+from kata.trees import continuity_problems, mirror_problems
 
 NODE = "stages/01_sync/tests/test_app.py::test_sends"
 

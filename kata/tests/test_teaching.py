@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 import pytest
 
+from kata.explain import environment_problem, explain, explain_broken
 from kata.hints import SeenHints
 from kata.layout import Stage
 from kata.learner import check_lines
-from kata.runner import StageResult, TestResult, TestRun
-from kata.teaching import environment_problem, explain, explain_broken
+from kata.reports import StageResult, TestResult, TestRun
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DOWN = ("ConnectionError", "RedisError", "Exception", "BaseException", "object")

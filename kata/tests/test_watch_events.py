@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kata.runner import StageResult, TestResult
+from kata.reports import StageResult, TestResult
 from kata.watch import changed_names, is_editor_temporary, progress_bar, stages_done
 
 

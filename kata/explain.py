@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kata.runner import TestResult
+from kata.reports import TestResult
 
 MESSAGE_LINES = 6
 MESSAGE_WIDTH = 400
