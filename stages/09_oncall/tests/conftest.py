@@ -124,7 +124,7 @@ def worker_on(celery_app: Any, queues: list[str], pool: str = "solo", concurrenc
         hostname=f"{name or '-'.join(queues)}-{uuid.uuid4().hex[:6]}@kata",
         perform_ping_check=False,
         loglevel="WARNING",
-        shutdown_timeout=5,
+        shutdown_timeout=20,  # a worker holding a message for later lets it go on the way out
     ) as worker:
         yield worker
 
