@@ -93,6 +93,8 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     db.session.add(record)
     db.session.commit()
     try:
+        # The request only posts the job: a page that waits for a worker waits for Giphy, and so do
+        # the web processes, all of them once Giphy is slow. The status page tells the rest.
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
     except OperationalError as problem:
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not

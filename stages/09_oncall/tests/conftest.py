@@ -231,7 +231,7 @@ def _slow_giphy(giphy: Any) -> Iterator[SlowGiphy]:
             raise slow.raise_in_search
         if query in slow.held:
             slow.started.set()
-            slow.opened.wait(15)
+            slow.opened.wait(60)  # until the test releases it: longer than any of its waits
         return 200, {"Content-Type": "application/json"}, json.dumps(search_body(GIF))
 
     giphy.mock.add_callback("GET", SEARCH_URL, callback=answer)

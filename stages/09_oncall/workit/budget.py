@@ -1,5 +1,5 @@
-"""NEW(09_oncall): Giphy's budget, the calls our API key may make in a period (GIPHY_RATE_LIMIT,
-"100/h"). Giphy counts the key's calls, whichever worker makes them.
+"""NEW(09_oncall): given. Giphy's budget: the calls our API key may make in a period, as
+GIPHY_RATE_LIMIT says it ("100/h": a hundred an hour).
 """
 
 from __future__ import annotations
