@@ -96,3 +96,71 @@ def test_incident_4_the_limit_is_the_configured_one(app, celery_of, client, data
         f"with QUEUE_MAX_WAIT=120, a request has waited 5 minutes and GET /health/queues answered {status} {body}; "
         f"expected 503. {INCIDENT_4}."
     )
+
+
+# --- the real thing: a worker that is up and consumes nothing ---------------------------------
+
+
+def wait_for(check, timeout: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+def test_incident_4_a_real_worker_that_consumes_nothing_fails_the_probe(code_dir, stack_env, stack_logs, mail_inbox, tmp_path):
+    """A real worker and a real web app; the worker stops consuming the queue giphy (Celery's
+    cancel_consumer: what the bug of celery#8030 leaves) and still answers every ping."""
+    import sqlite3
+    from datetime import datetime, timezone
+
+    import requests
+    from celery import Celery
+
+    from kata.stack import migrate_database, web_service, worker_service
+
+    database = str(tmp_path / "workit.sqlite3")
+    env = {**stack_env, "DATABASE_URL": f"sqlite:///{database}", "GIPHY_RATE_LIMIT": "", "QUEUE_MAX_WAIT": "2"}
+    migrate_database(code_dir, env, stack_logs)
+    request_id = "kata-stuck-request-000000000000"
+
+    def probe_now() -> tuple[int, dict]:
+        answer = requests.get(f"{web.url}/health/queues", timeout=10)
+        return answer.status_code, (answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {})
+
+    with worker_service(code_dir, env, stack_logs) as worker, web_service(code_dir, env, stack_logs) as web:
+        control = Celery(broker=env["REDIS_URL"])
+        try:
+            cancelled = control.control.cancel_consumer("giphy", reply=True, timeout=10)
+            assert cancelled, f"the worker did not answer cancel_consumer{worker.tail()}"
+            now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            with sqlite3.connect(database) as connection:
+                connection.execute(
+                    "INSERT INTO mailer_requests (id, email, thought, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (request_id, "buster@example.com", "I'm a monster", "queued", now, now),
+                )
+            control.send_task("workit.tasks.look_up_gif", args=[request_id], queue="giphy")
+            seen: list = []
+            stuck = wait_for(lambda: seen.append(probe_now()) or seen[-1][0] == 503, 30)
+            pongs = control.control.ping(timeout=5)
+            assert pongs, f"the worker stopped answering pings{worker.tail()}"
+            assert stuck, (
+                f"a real worker answered every ping ({pongs}) and took nothing from the queue giphy for 30 s, with "
+                f"QUEUE_MAX_WAIT=2; GET /health/queues answered {seen[-1]} all along. Up is not working: the probe "
+                f"must fail when a request has waited too long for a worker. {INCIDENT_4}."
+            )
+            # The worker consumes again (a restart, in production): the request goes through, the probe is fine.
+            control.control.add_consumer("giphy", reply=True, timeout=10)
+            assert len(mail_inbox.wait_for(1, timeout=60)) == 1, f"no email after the worker consumed again{worker.tail()}"
+            assert wait_for(lambda: probe_now()[0] == 200, 30), (
+                f"the request was sent and GET /health/queues still answers {probe_now()}: once nothing waits, the "
+                f"probe is fine again. {INCIDENT_4}."
+            )
+        finally:
+            control.close()
