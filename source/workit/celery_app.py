@@ -14,9 +14,6 @@ of Flask's guide "Background Tasks with Celery" (linked from the README).
 
 from __future__ import annotations
 
-#> 09:stage
-import os
-#> end
 #> todo 03
 from celery import Celery
 #> or task 07.2
@@ -172,8 +169,9 @@ def celery_init_app(app: Flask) -> Celery:
     # their logs or the people reading them live in. A zone with summer time would move the run.
     settings.setdefault("timezone", "UTC")
     #> stub
-    # OPS-311: the new servers run in the office's time (TZ=Europe/Paris), and so does the clock,
-    # so that the times in Flower and in beat's log read like everyone's watch.
+    # OPS-311 (09_oncall): the clock in the servers' own time (TZ), like everyone's watch and Flower.
+    import os
+
     settings.setdefault("timezone", os.environ.get("TZ") or "UTC")
     #> or task 08.1
     settings.setdefault("beat_schedule", beat_schedule(app.config))
@@ -182,10 +180,8 @@ def celery_init_app(app: Flask) -> Celery:
     #> or task 09.1
     # Nobody reads a job's return value (the request's row is the truth), so none is kept.
     #> stub
-    # OPS-207: Flower's "Result" column was empty. Keep every job's result, for debugging.
-    settings["result_backend"] = app.config["REDIS_URL"]
-    settings["task_ignore_result"] = False
-    settings["result_expires"] = None
+    # OPS-207 (09_oncall): Flower's "Result" column was empty. Keep every job's result, for debugging.
+    settings.update(result_backend=app.config["REDIS_URL"], task_ignore_result=False, result_expires=None)
     #> or task 09.2
     # A pool process is replaced after WORKER_PROCESS_MAX_JOBS jobs, or once it has grown past
     # WORKER_PROCESS_MAX_MB (Celery counts kilobytes): what a job leaks goes back to the system.

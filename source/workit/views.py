@@ -194,7 +194,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         # the web processes, all of them once Giphy is slow. The status page tells the rest.
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
 #> stub
-        # OPS-233: show the GIF on the next page at once: wait here for the lookup (30 s at most).
+        # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
 #> or task 06.5 -07:stage
         send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))

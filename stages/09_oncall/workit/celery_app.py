@@ -6,7 +6,6 @@ made by the app factory and kept in `app.extensions["celery"]`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,14 +83,13 @@ def celery_init_app(app: Flask) -> Celery:
     settings.setdefault("task_queues", QUEUES)
     settings["task_routes"] = routes()
     settings["task_annotations"] = limits(app.config)
-    # OPS-311: the new servers run in the office's time (TZ=Europe/Paris), and so does the clock,
-    # so that the times in Flower and in beat's log read like everyone's watch.
+    # OPS-311 (09_oncall): the clock in the servers' own time (TZ), like everyone's watch and Flower.
+    import os
+
     settings.setdefault("timezone", os.environ.get("TZ") or "UTC")
     settings.setdefault("beat_schedule", beat_schedule(app.config))
-    # OPS-207: Flower's "Result" column was empty. Keep every job's result, for debugging.
-    settings["result_backend"] = app.config["REDIS_URL"]
-    settings["task_ignore_result"] = False
-    settings["result_expires"] = None
+    # OPS-207 (09_oncall): Flower's "Result" column was empty. Keep every job's result, for debugging.
+    settings.update(result_backend=app.config["REDIS_URL"], task_ignore_result=False, result_expires=None)
     celery_app.config_from_object(settings)
     # The default app is the one @shared_task tasks use in any thread, such as a request's.
     celery_app.set_default()

@@ -93,7 +93,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     db.session.add(record)
     db.session.commit()
     try:
-        # OPS-233: show the GIF on the next page at once: wait here for the lookup (30 s at most).
+        # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
     except OperationalError as problem:
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not
