@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kata.hints import readme_tasks
 from kata.layout import Stage
 
 if sys.version_info >= (3, 11):
@@ -154,9 +155,11 @@ def quiz_problems(stage: Stage, answers_apart: bool = True) -> list[str]:
         return [f"{where_readme} has no `## Check your understanding` section"]
     problems = []
     texts = readme_questions(readme)
-    if not MIN_QUESTIONS <= len(texts) <= MAX_QUESTIONS:
+    # A stage of incident tickets asks one postmortem per incident: it may ask one per task.
+    most = max(MAX_QUESTIONS, len(readme_tasks(stage)))
+    if not MIN_QUESTIONS <= len(texts) <= most:
         problems.append(
-            f"{where_readme}: `Check your understanding` asks {len(texts)} numbered questions; ask two to four"
+            f"{where_readme}: `Check your understanding` asks {len(texts)} numbered questions; ask two to {most}"
         )
     if answers_apart and "<details>" in readme:
         problems.append(f"{where_readme} holds a folded <details> answer: answers go in {where}, the README asks only")

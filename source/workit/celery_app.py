@@ -161,13 +161,32 @@ def celery_init_app(app: Flask) -> Celery:
     settings["task_annotations"] = limits(app.config)
     #> stub
     # TODO(07_scale): task 2, the routes, and task 3, the limits, in the settings.
-    #> or 08-
+    #> or 08
     # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
     settings.setdefault("timezone", "UTC")
+    #> or task 09.5
+    # The clock's time zone: RETENTION_HOUR is a UTC hour, whatever time zone the servers (TZ),
+    # their logs or the people reading them live in. A zone with summer time would move the run.
+    settings.setdefault("timezone", "UTC")
+    #> stub
+    # OPS-311 (09_oncall): the clock in the servers' own time (TZ), like everyone's watch and Flower.
+    import os
+
+    settings.setdefault("timezone", os.environ.get("TZ") or "UTC")
     #> or task 08.1
     settings.setdefault("beat_schedule", beat_schedule(app.config))
     #> stub
     # TODO(08_schedule), task 1: beat's schedule (the beat_schedule setting), unless settings has one.
+    #> or task 09.1
+    # Nobody reads a job's return value (the request's row is the truth), so none is kept.
+    #> stub
+    # OPS-207 (09_oncall): Flower's "Result" column was empty. Keep every job's result, for debugging.
+    settings.update(result_backend=app.config["REDIS_URL"], task_ignore_result=False, result_expires=None)
+    #> or task 09.2
+    # A pool process is replaced after WORKER_PROCESS_MAX_JOBS jobs, or once it has grown past
+    # WORKER_PROCESS_MAX_MB (Celery counts kilobytes): what a job leaks goes back to the system.
+    settings.setdefault("worker_max_tasks_per_child", app.config["WORKER_PROCESS_MAX_JOBS"])
+    settings.setdefault("worker_max_memory_per_child", app.config["WORKER_PROCESS_MAX_MB"] * 1024)
     #> or extra 04
     celery_app.config_from_object(settings)
     #> or task 03.1

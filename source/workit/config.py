@@ -128,6 +128,14 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "RECONCILE_AFTER": float(environ.get("RECONCILE_AFTER", "7200")),
         "MAINTENANCE_BATCH": int(environ.get("MAINTENANCE_BATCH", "100")),
         "MAINTENANCE_LOCK_TTL": float(environ.get("MAINTENANCE_LOCK_TTL", "120")),
+        #> or 09-
+        # NEW(09_oncall): given. The runbook's budget for one pool process of a worker: how many
+        # jobs it may run, and how big it may grow (megabytes), before a fresh one takes over.
+        "WORKER_PROCESS_MAX_JOBS": int(environ.get("WORKER_PROCESS_MAX_JOBS", "500")),
+        "WORKER_PROCESS_MAX_MB": int(environ.get("WORKER_PROCESS_MAX_MB", "300")),
+        # NEW(09_oncall): given. How long a request may wait in a queue for a worker (seconds)
+        # before `GET /health/queues` calls the queues stuck.
+        "QUEUE_MAX_WAIT": float(environ.get("QUEUE_MAX_WAIT", "600")),
         #> or task 03.1
         # Celery's own settings, lower-case as Celery names them. celery_init_app sets the
         # broker to REDIS_URL, then applies these on top.

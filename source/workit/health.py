@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+#> task 09.4
+from datetime import timezone
+#> end
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -84,3 +87,32 @@ def redis_ping() -> None:
     # TODO(02_redis): README, task 4 (the docstring above is the command's --help text).
     raise NotImplementedError("Step 02_redis, task 4: write the redis-ping command in workit/health.py")
     #> end
+#> 09-
+
+
+@bp.get("/health/queues")
+def queues() -> tuple[dict[str, object], int]:
+    """NEW(09_oncall): the probe that the monitoring asks every minute whether jobs get done."""
+    #> task 09.4
+    from sqlalchemy import func, select
+
+    from workit.celery_app import QUEUES
+    from workit.db import db
+    from workit.models import QUEUED, MailerRequest, utc_now
+
+    # A worker can be up, answer every ping, and consume nothing (celery#8030): only the work
+    # itself says whether it gets done. How many jobs wait in each queue's Redis list, and how
+    # long the request that has waited longest for a worker has waited.
+    depth = {queue: int(get_redis().llen(queue)) for queue in QUEUES}
+    oldest = db.session.scalar(select(func.min(MailerRequest.updated_at)).where(MailerRequest.status == QUEUED))
+    if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no time zone: the column is UTC
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    waited = max(0.0, (utc_now() - oldest).total_seconds()) if oldest is not None else 0.0
+    stuck = waited > current_app.config["QUEUE_MAX_WAIT"]
+    answer = {"status": "stuck" if stuck else "ok", "queues": depth, "oldest_wait_seconds": round(waited, 1)}
+    return answer, 503 if stuck else 200
+    #> stub
+    # OPS-98: the workers are fine as long as Redis answers: they reconnect by themselves.
+    return {"status": "ok", "redis": check_redis()}, 200
+    #> end
+#> end

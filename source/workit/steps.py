@@ -8,8 +8,14 @@ from __future__ import annotations
 from celery import Task
 from celery.utils.log import get_task_logger
 from celery.utils.time import get_exponential_backoff_interval
+#> task 09.3
+from flask import current_app
+#> end
 
 from workit import notifier
+#> task 09.3
+from workit.budget import wait_for_budget
+#> end
 from workit.db import db
 from workit.giphy import GiphyError
 #> task 08.5
@@ -60,6 +66,9 @@ def gif_or_retry(task: Task, request_id: str, thought: str) -> str | None:
     Giphy failing for a moment (a timeout, a 5xx, a 429): raises `task.retry(...)`, to try
     again after a growing wait, GIPHY_RETRIES times at most.
     """
+    #> task 09.3
+    wait_for_budget(task, request_id, current_app.config)  # the key's budget, every worker's
+    #> end
     try:
         return notifier.find_gif(thought)
     except GiphyError as problem:

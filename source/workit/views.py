@@ -187,8 +187,15 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         send_randomness_email.delay(email, thought)
 #> or 07:stage
         # TODO(07_scale): task 1, queue the lookup first; it posts the email's job.
-#> or task 07.1
+#> or task 07.1 -08
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
+#> or task 09.6
+        # The request only posts the job: a page that waits for a worker waits for Giphy, and so do
+        # the web processes, all of them once Giphy is slow. The status page tells the rest.
+        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
+#> stub
+        # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
+        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
 #> or task 06.5 -07:stage
         send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
 #> or task 04.1

@@ -1,0 +1,89 @@
+"""Is Redis there? `GET /health` for programs, `flask --app workit redis-ping` for people."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import redis
+from flask import Blueprint, current_app
+
+from workit.redis_client import get_redis
+
+# cli_group=None puts the blueprint's commands at the top: `flask redis-ping`,
+# not `flask health redis-ping`.
+bp = Blueprint("health", __name__, cli_group=None)
+
+
+class RedisUnavailable(Exception):
+    """Redis did not answer; the message says where we looked and what to do about it."""
+
+
+def redacted(url: str) -> str:
+    """`url` fit to show: a password in it becomes `***`."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def check_redis() -> str:
+    url = current_app.config["REDIS_URL"]
+    try:
+        get_redis().ping()
+    except redis.RedisError as error:
+        raise RedisUnavailable(
+            f"Redis is not answering at {redacted(url)} ({error}). Is it running? Start it "
+            "with `redis-server` and check it with `redis-cli ping`, or point REDIS_URL at "
+            "your Redis."
+        ) from error
+    return "PONG"
+
+
+@bp.get("/health")
+def health() -> tuple[dict[str, str], int]:
+    try:
+        answer = check_redis()
+    except RedisUnavailable as problem:
+        # Where Redis is and what failed is for the log, not for anyone who asks (a load
+        # balancer only needs the 503), except in debug mode, where the developer is asking.
+        current_app.logger.warning("GET /health: %s", problem)
+        if current_app.debug:
+            return {"redis": "unavailable", "error": str(problem)}, 503
+        return {"redis": "unavailable"}, 503
+    return {"redis": answer}, 200
+
+
+@bp.cli.command("redis-ping")
+def redis_ping() -> None:
+    """Ask Redis for PING, like `redis-cli ping`: prints PONG, or what is wrong."""
+    try:
+        answer = check_redis()
+    except RedisUnavailable as problem:
+        click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    click.echo(answer)
+
+
+@bp.get("/health/queues")
+def queues() -> tuple[dict[str, object], int]:
+    """NEW(09_oncall): the probe that the monitoring asks every minute whether jobs get done."""
+    from sqlalchemy import func, select
+
+    from workit.celery_app import QUEUES
+    from workit.db import db
+    from workit.models import QUEUED, MailerRequest, utc_now
+
+    # A worker can be up, answer every ping, and consume nothing (celery#8030): only the work
+    # itself says whether it gets done. How many jobs wait in each queue's Redis list, and how
+    # long the request that has waited longest for a worker has waited.
+    depth = {queue: int(get_redis().llen(queue)) for queue in QUEUES}
+    oldest = db.session.scalar(select(func.min(MailerRequest.updated_at)).where(MailerRequest.status == QUEUED))
+    if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no time zone: the column is UTC
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    waited = max(0.0, (utc_now() - oldest).total_seconds()) if oldest is not None else 0.0
+    stuck = waited > current_app.config["QUEUE_MAX_WAIT"]
+    answer = {"status": "stuck" if stuck else "ok", "queues": depth, "oldest_wait_seconds": round(waited, 1)}
+    return answer, 503 if stuck else 200

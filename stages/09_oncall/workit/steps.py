@@ -1,0 +1,61 @@
+"""NEW(07_scale): given. What both jobs need: their request's row, and (for the lookup) step
+05's way with Giphy, moved here out of the email's job.
+"""
+
+from __future__ import annotations
+
+from celery import Task
+from celery.utils.log import get_task_logger
+from celery.utils.time import get_exponential_backoff_interval
+
+from workit import notifier
+from workit.db import db
+from workit.giphy import GiphyError
+from workit.models import FINAL, MailerRequest
+
+logger = get_task_logger(__name__)
+
+GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
+GIPHY_BACKOFF_MAX = 600  # seconds: no single wait for Giphy is longer than this
+
+
+def the_request(request_id: str) -> MailerRequest | None:
+    """The request's row; None (and a line in the log) when the job has nothing to do."""
+    record = db.session.get(MailerRequest, request_id)
+    if record is None:
+        # No retry can make a missing row appear (a deleted request, a job from another
+        # database): say so once and drop the job.
+        logger.warning("request %s: not in the database; dropping the job", request_id)
+        return None
+    if record.status in FINAL:
+        # Sent, or given up on (failed, expired): a late copy of the job must not send now.
+        logger.info("request %s: already %s, nothing to do", request_id, record.status)
+        return None
+    return record
+
+
+def record_step(record: MailerRequest, status: str, **columns: object) -> None:
+    """Move the request on to `status` (and set `columns`), committed: the page sees it at once."""
+    record.status = status
+    for name, value in columns.items():
+        setattr(record, name, value)
+    db.session.commit()
+
+
+def gif_or_retry(task: Task, request_id: str, thought: str) -> str | None:
+    """The GIF's URL for `thought`, or None when Giphy fails for good (or has failed too often).
+
+    Giphy failing for a moment (a timeout, a 5xx, a 429): raises `task.retry(...)`, to try
+    again after a growing wait, GIPHY_RETRIES times at most.
+    """
+    try:
+        return notifier.find_gif(thought)
+    except GiphyError as problem:
+        if problem.transient and task.request.retries < GIPHY_RETRIES:
+            wait = get_exponential_backoff_interval(
+                factor=1, retries=task.request.retries, maximum=GIPHY_BACKOFF_MAX, full_jitter=True
+            )
+            logger.warning("request %s: Giphy failed; trying again in %s s", request_id, wait)
+            raise task.retry(exc=problem, countdown=wait) from problem
+        logger.warning("request %s: no GIF (Giphy failed for good); sending the email without one", request_id)
+        return None

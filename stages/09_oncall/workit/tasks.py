@@ -1,0 +1,121 @@
+"""The background jobs: look up the GIF, then send the randomness email; each survives what
+goes wrong on its way.
+
+Two tasks, chained: look_up_gif (queue giphy) finds the GIF, keeps it on the request's row and
+posts send_randomness_email (queue email). Only the request's id travels, in both messages.
+The lookup has a rate limit and time limits, the email a time limit (workit/celery_app.py).
+
+- Giphy slow or down (a timeout, a 5xx, a 429): the task tries again later, each time waiting
+  longer; after GIPHY_RETRIES retries the email goes out without a GIF. A bad key or an answer
+  we cannot read does not get better with time: no GIF at once.
+- SMTP down or refusing: the task tries again with exponential backoff and jitter, at most
+  MAX_RETRIES times, and then fails for good (the worker logs it). Each wait is at least half
+  its backoff, so that the retries span minutes (smtp_wait) whatever the jitter draws.
+- A worker killed in the middle of a job: with late acknowledgement the message stays in
+  Redis until the task has finished, and comes back to another worker. The request's row
+  (workit/models.py) says whether its email went out already: it is sent once.
+
+Each job carries the request's id, nothing else. The tasks read the rest from the database
+and write each step there (looking up, queued for the email, sending, then sent or failed):
+the status page reads it.
+"""
+
+from __future__ import annotations
+
+import random
+import smtplib
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+from celery.utils.time import get_exponential_backoff_interval
+
+from workit import notifier
+from workit.db import db
+from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT
+from workit.steps import GIPHY_RETRIES, gif_or_retry, record_step, the_request
+
+logger = get_task_logger(__name__)
+
+MAX_RETRIES = 6  # then the job fails for good
+BACKOFF_MAX = 600  # seconds: no single wait is longer than this
+MAIL_SERVER_FAILED = "We could not hand your email to the mail server, though we tried several times."
+
+SMTP_BACKOFF = 10  # seconds: the first SMTP backoff; then 20, 40, 80, 160, 320
+
+
+def smtp_wait(task: Task, retries: int) -> int:
+    """Seconds to wait before SMTP retry number `retries` + 1: exponential, with "equal jitter".
+
+    The task's retry_backoff (the first backoff) doubles on each retry, up to retry_backoff_max.
+    Celery's own retry_jitter (with autoretry_for) draws each wait between 0 and the backoff,
+    so all of them can be near zero, and then a two-second outage uses up every retry. Here
+    half the backoff is fixed and the other half drawn at random: the MAX_RETRIES waits add up
+    to at least 315 s and at most 630 s, and jobs that failed together still come back at
+    different moments.
+    """
+    backoff = get_exponential_backoff_interval(factor=task.retry_backoff, retries=retries, maximum=task.retry_backoff_max)
+    fixed = backoff // 2
+    return fixed + (random.randint(0, backoff - fixed) if task.retry_jitter else backoff - fixed)
+
+
+@shared_task(
+    bind=True,  # the task gets `self`: self.request.id, self.request.retries, self.retry
+    # An SMTP error or a network error (OSError: refused, timed out, reset) is retried in the
+    # task, not with autoretry_for: smtp_wait applies these three with a floor under each wait,
+    # after 5-10, 10-20, 20-40, 40-80, 80-160, 160-320 s.
+    retry_backoff=SMTP_BACKOFF,
+    retry_backoff_max=BACKOFF_MAX,  # no wait is longer (celery_app.py keeps visibility above it)
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+    # Acknowledge the message when the task has finished, not when it starts, so that a job
+    # whose worker dies comes back (after the broker's visibility_timeout, see celery_app.py).
+    acks_late=True,
+    # ...and when a pool process is killed (SIGKILL, out of memory), give the message back.
+    reject_on_worker_lost=True,
+)
+def send_randomness_email(self: Task, request_id: str) -> None:
+    # One short id travels in the message; the address, the thought and the GIF are in the row.
+    record = the_request(request_id)
+    if record is None:
+        return
+    record.status = SENDING
+    db.session.commit()
+    try:
+        notifier.send_email(record.email, record.thought, record.gif_url)
+    except (smtplib.SMTPException, OSError) as problem:
+        if self.request.retries >= self.max_retries:
+            # The last try: the job fails for good, and the page must say so.
+            record.status, record.error = FAILED, MAIL_SERVER_FAILED
+            db.session.commit()
+            raise
+        wait = smtp_wait(self, self.request.retries)
+        # The type and the SMTP code only: a server's reply can quote the address.
+        what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
+        logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
+        raise self.retry(exc=problem, countdown=wait) from problem
+    record.status, record.error = SENT, None
+    db.session.commit()
+
+
+@shared_task(
+    bind=True,
+    max_retries=GIPHY_RETRIES,
+    # As for the email: a job whose worker dies comes back (and the row says how far it got).
+    acks_late=True, reject_on_worker_lost=True,
+)
+def look_up_gif(self: Task, request_id: str) -> None:
+    record = the_request(request_id)
+    if record is None:
+        return
+    record_step(record, LOOKING_UP)
+    try:
+        gif_url = gif_or_retry(self, request_id, record.thought)
+    except SoftTimeLimitExceeded:
+        # The soft time limit: Giphy is too slow today. An email without a GIF beats none.
+        logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
+        gif_url = None
+    # The GIF is kept on the row, committed, before the email's job is posted: that job, like
+    # this one, carries the id alone, and its worker reads the GIF from the row.
+    record_step(record, QUEUED, gif_url=gif_url)
+    send_randomness_email.delay(request_id)
