@@ -159,7 +159,7 @@ def quiz_problems(stage: Stage, answers_apart: bool = True) -> list[str]:
     most = max(MAX_QUESTIONS, len(readme_tasks(stage)))
     if not MIN_QUESTIONS <= len(texts) <= most:
         problems.append(
-            f"{where_readme}: `Check your understanding` asks {len(texts)} numbered questions; ask two to {"four" if most == MAX_QUESTIONS else most}"
+            f"{where_readme}: `Check your understanding` asks {len(texts)} numbered questions; ask two to {'four' if most == MAX_QUESTIONS else most}"
         )
     if answers_apart and "<details>" in readme:
         problems.append(f"{where_readme} holds a folded <details> answer: answers go in {where}, the README asks only")
