@@ -36,9 +36,10 @@ def redis_client(fake_redis):
         client.commands.append(command)
         if command[0] in BLOCKING_POPS and float(_timeout_of(command)) == 0:
             pytest.fail(
-                f"next_job sent {' '.join(map(str, command))}: to Redis, timeout 0 means "
-                "wait FOREVER. Pass next_job's own timeout (a float such as 0.05 is fine; "
-                "int(0.05) is 0)."
+                f"next_job sent {' '.join(map(str, command))}: to Redis, a timeout of 0 means "
+                "wait FOREVER, and the worker hangs. next_job(client, 0) must not wait at all, "
+                "and any other timeout must reach Redis as it was given (int(0.05) is 0). "
+                "README, task 6."
             )
         return send(*args, **options)
 
@@ -219,6 +220,21 @@ def test_next_job_waits_for_a_job_with_a_blocking_pop(redis_client):
     assert isinstance(job, Job) and job.name == SEND, (
         f"next_job(client, 0.05) returned {job!r}; expected Job(name={SEND!r}, ...)."
     )
+
+
+def test_next_job_with_a_timeout_of_0_does_not_wait(redis_client):
+    started = time.perf_counter()
+    nothing = next_job(redis_client, 0)
+    enqueue(redis_client, SEND, EMAIL, THOUGHT)
+    job = next_job(redis_client, 0)
+    waited = time.perf_counter() - started
+
+    assert nothing is None and _as_pair(job) == (SEND, (EMAIL, THOUGHT)), (
+        f"next_job(client, 0) returned {nothing!r} on an empty queue and {job!r} with one job "
+        f"waiting; expected None, then Job({SEND!r}, ({EMAIL!r}, {THOUGHT!r})), at once. README, "
+        "task 6."
+    )
+    assert waited < 1, f"two calls of next_job(client, 0) took {waited:.2f} s; expected no wait at all."
 
 
 def test_next_job_returns_none_when_no_job_comes_in_time(redis_client):
