@@ -50,6 +50,30 @@ def test_without_database_url_the_database_is_a_file_in_the_instance_folder(app_
     )
 
 
+def test_wal_mode_holds_on_a_database_file_made_elsewhere(app, database_file, the_db):
+    db = the_db(app)
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()
+        db.engine.dispose()
+    # The file is replaced by one in SQLite's default mode: restored from a backup, made by
+    # another tool, or a new file once the old one was deleted.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(database_file) as other:
+        other.execute("CREATE TABLE made_elsewhere (x INTEGER)")
+        before = other.execute("PRAGMA journal_mode").fetchone()[0]
+    other.close()
+
+    with app.app_context():
+        mode = db.session.execute(text("PRAGMA journal_mode")).scalar()
+    assert str(mode).lower() == "wal", (
+        f"the database file was replaced by one in journal mode {before!r}, and the app's next "
+        f"connection to it is in mode {mode!r}; expected 'wal'. WAL was set once, on the file "
+        f"of that moment, not on each connection the app makes. {TASK_1}."
+    )
+
+
 def test_sqlite_runs_in_wal_mode_and_waits_for_a_busy_database(app, database_file, the_db):
     db = the_db(app)
 
