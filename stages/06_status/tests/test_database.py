@@ -10,8 +10,41 @@ from sqlalchemy import text
 TASK_1 = "README, task 1: init_db(app) in workit/db.py, called by create_app"
 
 
-def test_create_app_gives_the_app_its_database_and_migrations(app, database_file, the_db):
-    the_db(app)
+def usable_app(app_config, database_url, the_db):
+    """create_app(app_config), whose database answers a first query; else a failure saying why."""
+    from workit import create_app
+
+    try:
+        app = create_app(app_config)
+        db = the_db(app)
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))
+            db.session.remove()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as error:
+        said = " ".join(str(error).split())[:300]
+        hint = ""
+        if isinstance(error, ImportError):
+            hint = (
+                " SQLAlchemy loaded a database driver this kata does not install: the URL it "
+                "gets names the driver, and a plain postgresql:// names a default one. README, "
+                "task 1 gives you engine_url for that."
+            )
+        elif "pragma" in said.lower():
+            hint = (
+                " PRAGMA is SQLite's alone: on PostgreSQL it is a syntax error. SQLite's settings "
+                "go to SQLite connections only (README, task 1)."
+            )
+        raise AssertionError(
+            f"with DATABASE_URL={database_url}, the app could not use its database: "
+            f"{type(error).__name__}: {said}.{hint}"
+        ) from error
+    return app
+
+
+def test_create_app_gives_the_app_its_database_and_migrations(app_config, database_url, the_db):
+    app = usable_app(app_config, database_url, the_db)
 
     assert "migrate" in app.extensions, (
         f"the app has a database but no migrations: app.extensions has no 'migrate'. {TASK_1}: "
@@ -26,8 +59,8 @@ def test_create_app_gives_the_app_its_database_and_migrations(app, database_file
         "folder inside the workit package, so `flask db upgrade` works from any directory."
     )
     url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
-    assert str(database_file) in url, (
-        f"the test set DATABASE_URL=sqlite:///{database_file}, and the app's database is {url!r}: "
+    assert database_url.split("://", 1)[1] in url, (
+        f"the test set DATABASE_URL={database_url}, and the app's database is {url!r}: "
         "DATABASE_URL, when it is set, says where the database is."
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 import uuid
+from datetime import datetime
 
 EMAIL = "buster@example.com"
 THOUGHT = "I'm a monster"
@@ -38,6 +39,12 @@ def test_a_new_request_is_queued_and_keeps_what_was_asked(database):
     assert row.get("created_at") and row.get("updated_at"), (
         f"a new request's created_at is {row.get('created_at')!r} and updated_at "
         f"{row.get('updated_at')!r}; both are set when the row is made, by default."
+    )
+    naive = [key for key in ("created_at", "updated_at") if isinstance(row[key], datetime) and row[key].tzinfo is None]
+    assert not naive, (
+        f"on {db.url.split(':', 1)[0]}, a new request's {naive[0]} came back as {row[naive[0]]!r}, "
+        "without its time zone: the column stores times without their zone, and a server or a "
+        f"reader in another zone reads them wrong. {TASK_2}: times with their zone."
     )
 
 
