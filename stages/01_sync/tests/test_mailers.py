@@ -69,7 +69,7 @@ def test_the_sent_page_says_who_got_the_email(client, giphy, inbox):
     expected = f"You did it! Email sent to {EMAIL}"
     assert expected in response.text, (
         f"/sent, reached from POST /mailers with mailers[email]={PADDED_EMAIL!r}, does not show "
-        f"{expected!r}. flash() that exact text in the POST view, with the address stripped "
+        f"{expected!r}. Flash that exact text in the POST view, with the address stripped "
         "of the spaces around it; /sent displays flashed messages for you."
     )
     assert flashed(response.text) == [expected], (
