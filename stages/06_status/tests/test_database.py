@@ -116,7 +116,7 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_a_busy_database(app, database_fil
     assert str(mode).lower() == "wal", (
         f"the app's SQLite connections are in journal mode {mode!r}; expected 'wal'. Without it a "
         "worker writing a status blocks the web app reading one, and the other way round. Set "
-        "the mode on every new connection: SQLAlchemy's connect event is the place."
+        f"the mode on every new connection. {TASK_1} (SQLAlchemy's pool events)."
     )
     with sqlite3.connect(database_file) as other:
         on_disk = other.execute("PRAGMA journal_mode").fetchone()[0]
