@@ -14,6 +14,8 @@ SEND = "send_randomness_email"
 EMAIL = "gob@example.com"
 THOUGHT = "I've made a huge mistake"
 BLOCKING_POPS = ("BRPOP", "BLPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP")
+T5 = "README, task 5"
+T6 = "README, task 6; `kata hint 02 6` for the API"
 
 
 def _timeout_of(command: tuple) -> object:
