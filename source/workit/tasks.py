@@ -21,7 +21,7 @@ The lookup has a rate limit and time limits, the email a time limit (workit/cele
   MAX_RETRIES times, and then fails for good (the worker logs it). Each wait is at least half
   its backoff, so that the retries span minutes (smtp_wait) whatever the jitter draws.
 - A worker killed in the middle of a job: with late acknowledgement the message stays in
-#> or task 06.6
+#> or task 06.4
   Redis until the task has finished, and comes back to another worker. The request's row
   (workit/models.py) says whether its email went out already: it is sent once.
 
@@ -32,7 +32,7 @@ The lookup has a rate limit and time limits, the email a time limit (workit/cele
 Each job carries the request's id, nothing else. The tasks read the rest from the database
 and write each step there (looking up, queued for the email, sending, then sent or failed):
 the status page reads it.
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
 The job carries the request's id, nothing else. The task reads the rest from the database
 and writes each step there (sending, then sent or failed): the status page reads it.
 #> or task 05.1
@@ -80,7 +80,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from celery.utils.time import get_exponential_backoff_interval
 
-#> or task 06.6
+#> or task 06.4
 from workit import notifier
 from workit.db import db
 #> or task 05.7 -06:stage
@@ -90,7 +90,7 @@ from workit.giphy import GiphyError
 #> or task 07.1
 from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT
 from workit.steps import GIPHY_RETRIES, gif_or_retry, record_step, the_request
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
 from workit.models import FAILED, SENDING, SENT, MailerRequest
 #> or task 05.7
 
@@ -101,7 +101,7 @@ MAX_RETRIES = 6  # then the job fails for good
 GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 #> or task 05.7
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
-#> or task 06.6
+#> or task 06.4
 MAIL_SERVER_FAILED = "We could not hand your email to the mail server, though we tried several times."
 
 #> or task 05.7
@@ -139,7 +139,7 @@ def smtp_wait(task: Task, retries: int) -> int:
     reject_on_worker_lost=True,
 )
 #> or 06:stage
-# TODO(06_status): task 6 of the README: the job takes a request's id, and its request's row
+# TODO(06_status): task 4 of the README: the job takes a request's id, and its request's row
 # says how far it got.
 #> or task 05.7 -06:stage
 def send_randomness_email(self: Task, email: str, thought: str) -> None:
@@ -151,26 +151,26 @@ def send_randomness_email(self: Task, email: str, thought: str) -> None:
         logger.info("job %s: its email was sent already, not sending it again", job)
 #> or task 03.3 -05:stage
     notifier.send_randomness_email(email, thought)
-#> or task 06.6
+#> or task 06.4
 def send_randomness_email(self: Task, request_id: str) -> None:
 #> or task 07.1
     # One short id travels in the message; the address, the thought and the GIF are in the row.
     record = the_request(request_id)
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
     # One short id travels in the message; the address and the thought stay in the database.
     record = db.session.get(MailerRequest, request_id)
-#> or task 06.6
+#> or task 06.4
     if record is None:
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
         # No retry can make a missing row appear (a deleted request, a job from another
         # database): say so once and drop the job.
         logger.warning("request %s: not in the database; dropping the job", request_id)
 #> or task 05.7 -07:stage
         return
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
     if record.status == SENT:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
-#> or task 06.6
+#> or task 06.4
         return
     record.status = SENDING
     db.session.commit()
@@ -178,7 +178,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
     # TODO(07_scale): task 1, the lookup is look_up_gif's now: this job reads the GIF from the row.
 #> or task 05.7
     try:
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
         gif_url: str | None = notifier.find_gif(record.thought)
 #> or task 05.7 -06:stage
         gif_url: str | None = notifier.find_gif(thought)
@@ -188,20 +188,20 @@ def send_randomness_email(self: Task, request_id: str) -> None:
             wait = get_exponential_backoff_interval(
                 factor=1, retries=self.request.retries, maximum=BACKOFF_MAX, full_jitter=True
             )
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
             logger.warning("request %s: Giphy failed; trying again in %s s", request_id, wait)
 #> or task 05.7 -06:stage
             logger.warning("job %s: Giphy failed (%s); trying again in %s s", job, problem, wait)
 #> or task 05.7 -07:stage
             raise self.retry(exc=problem, countdown=wait) from problem
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
         logger.warning("request %s: no GIF (Giphy failed for good); sending the email without one", request_id)
 #> or task 05.7 -06:stage
         logger.warning("job %s: no GIF (%s); sending the email without one", job, problem)
 #> or task 05.7 -07:stage
         gif_url = None
     try:
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
         notifier.send_email(record.email, record.thought, gif_url)
 #> or task 05.7 -06:stage
         notifier.send_email(email, thought, gif_url)
@@ -209,7 +209,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         notifier.send_email(record.email, record.thought, record.gif_url)
 #> or task 05.7
     except (smtplib.SMTPException, OSError) as problem:
-#> or task 06.6
+#> or task 06.4
         if self.request.retries >= self.max_retries:
             # The last try: the job fails for good, and the page must say so.
             record.status, record.error = FAILED, MAIL_SERVER_FAILED
@@ -219,19 +219,19 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         wait = smtp_wait(self, self.request.retries)
         # The type and the SMTP code only: a server's reply can quote the address.
         what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
-#> or task 06.6
+#> or task 06.4
         logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
 #> or task 05.7 -06:stage
         logger.warning("job %s: SMTP failed (%s); trying again in %s s", job, what, wait)
 #> or task 05.7
         raise self.retry(exc=problem, countdown=wait) from problem
-#> or task 06.6 -07:stage
+#> or task 06.4 -07:stage
     record.status, record.gif_url, record.error = SENT, gif_url, None
 #> or task 05.7 -06:stage
     idempotency.mark_sent(job)
 #> or task 07.1
     record.status, record.error = SENT, None
-#> or task 06.6
+#> or task 06.4
     db.session.commit()
 #> or 07-
 

@@ -1,4 +1,4 @@
-#> task 06.4
+#> task 06.6
 """The pages: the form, the endpoint it posts to, and each request's status page."""
 #> stub -06:stage
 """The pages: the form, the endpoint it posts to, and the thank-you page."""
@@ -7,7 +7,7 @@
 from __future__ import annotations
 #> extra 05
 
-#> or task 06.4
+#> or task 06.6
 import math
 #> or extra 05
 import uuid
@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 #> stub -04:stage
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-#> or task 06.4
+#> or task 06.6
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 #> or task 04.1
 from flask_wtf.csrf import CSRFError
 from kombu.exceptions import OperationalError
-#> or task 06.4
+#> or task 06.6
 from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
 #> or task 04.1
@@ -36,10 +36,10 @@ from werkzeug.wrappers import Response
 # TODO(04_enqueue): task 1. This is step 01's function: it sends the email right here.
 #> or -04:stage
 from workit.notifier import send_randomness_email
-#> or task 06.4
+#> or task 06.6
 from workit.db import db
 from workit.limits import limit_mailers, seconds_to_wait
-#> or task 06.4 -08:stage
+#> or task 06.6 -08:stage
 from workit.models import FINAL, STATUS_WORDS, MailerRequest
 #> or task 04.1 -07:stage
 from workit.tasks import send_randomness_email
@@ -51,7 +51,7 @@ from workit.tasks import look_up_gif
 from workit.validation import (
     FORM_EXPIRED,
     FORM_TOO_BIG,
-#> or task 06.4
+#> or task 06.6
     LIMITS_UNAVAILABLE,
 #> or task 04.1
     MULTIPART,
@@ -74,7 +74,7 @@ bp = Blueprint("mailers", __name__)
 RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
 #> stub -04:stage
 MISSING_FIELDS = "Please give us both an email address and a thought."
-#> or task 06.4
+#> or task 06.6
 SENT_BEFORE = "You sent this form already: here is its email."
 #> or extra 05
 
@@ -122,8 +122,8 @@ def index() -> str:
 
 
 #> todo 06
-# TODO(06_status): task 4 of the README: every form becomes a request in the database, and the
-# job and the answer point to it. Task 5: each request's status page, GET /mailers/<id>.
+# TODO(06_status): task 5 of the README: each request's status page, GET /mailers/<id>. Task 6:
+# every form becomes a request in the database, and the job and the answer point to it.
 #> end
 @bp.post("/mailers")
 #> -04:stage

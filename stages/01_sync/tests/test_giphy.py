@@ -191,8 +191,8 @@ def test_an_error_status_falls_back_to_random_even_when_its_body_has_a_gif(giphy
     stale = (
         f"when {what}, fetch_gif_url('cats', ...) returned the GIF of that error answer, "
         f"{url!r}; expected {RANDOM!r} from /v1/gifs/random. An error status means the search "
-        "failed, whatever its body looks like: call response.raise_for_status() before you "
-        "read response.json()."
+        "failed, whatever its body looks like: check the status before you read the body "
+        "(README, task 2; requests: response status codes)."
     )
     _assert_fell_back_to_random(giphy, url, what, stale if url == FIRST else "")
 

@@ -102,8 +102,8 @@ def _made(fake_redis) -> str:
         if kept:
             return f"no client of its own: {_shared(kept)}"
         return (
-            "no client at all: the tests see the clients made with redis.Redis.from_url(...) "
-            "(or redis.from_url(...)), so build yours with one of them"
+            "no client at all: the tests see only the clients redis-py makes from a URL, so "
+            "build yours from REDIS_URL that way (README, task 1)"
         )
     return f"{len(fake_redis.urls)} client(s), for the URLs {fake_redis.urls!r}"
 
@@ -145,8 +145,8 @@ def test_get_redis_connects_to_the_redis_url_in_the_app_config(app, fake_redis, 
         "URL written in the code (on a server, Redis is rarely on localhost)."
     )
     assert isinstance(client, redis.Redis), (
-        f"get_redis() returned {client!r}; expected the redis.Redis client that "
-        "redis.Redis.from_url(...) gave you."
+        f"get_redis() returned {client!r}; expected the redis.Redis client made from the "
+        "app's REDIS_URL (README, task 1)."
     )
 
 

@@ -14,6 +14,8 @@ SEND = "send_randomness_email"
 EMAIL = "gob@example.com"
 THOUGHT = "I've made a huge mistake"
 BLOCKING_POPS = ("BRPOP", "BLPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP")
+T5 = "README, task 5"
+T6 = "README, task 6; `kata hint 02 6` for the API"
 
 
 def _timeout_of(command: tuple) -> object:
@@ -36,9 +38,10 @@ def redis_client(fake_redis):
         client.commands.append(command)
         if command[0] in BLOCKING_POPS and float(_timeout_of(command)) == 0:
             pytest.fail(
-                f"next_job sent {' '.join(map(str, command))}: to Redis, timeout 0 means "
-                "wait FOREVER. Pass next_job's own timeout (a float such as 0.05 is fine; "
-                "int(0.05) is 0)."
+                f"next_job sent {' '.join(map(str, command))}: to Redis, a timeout of 0 means "
+                "wait FOREVER, and the worker hangs. next_job(client, 0) must not wait at all, "
+                "and any other timeout must reach Redis as it was given (int(0.05) is 0). "
+                "README, task 6."
             )
         return send(*args, **options)
 
@@ -56,7 +59,7 @@ def _decoded(raw: bytes) -> object:
     """The stored message as JSON, or a failure that says what it looks like instead."""
     if raw.startswith(b"\x80"):
         pytest.fail(
-            f"enqueue stored {raw!r}, which is a pickle. Store JSON: json.dumps(...). A "
+            f"enqueue stored {raw!r}, which is a pickle. Store JSON (README, task 5). A "
             "pickle can only be read by Python, and unpickling runs code that anyone who can "
             "write to Redis chose."
         )
@@ -65,8 +68,8 @@ def _decoded(raw: bytes) -> object:
     except ValueError:
         hint = " str() or repr() of a dict uses single quotes;" if raw.startswith(b"{'") else ""
         pytest.fail(
-            f"enqueue stored {raw!r}, which is not JSON.{hint} use "
-            'json.dumps({"job": name, "args": [...]}), so any worker, in any language, can read it.'
+            f"enqueue stored {raw!r}, which is not JSON.{hint} store JSON, an object with the "
+            '"job" and its "args", so any worker, in any language, can read it (README, task 5).'
         )
 
 
@@ -89,16 +92,16 @@ def test_enqueue_adds_one_item_to_the_workit_jobs_list(redis_client, peek):
     )
     kind = peek.type(KEY).decode()
     assert kind == "list", (
-        f"{KEY!r} is a Redis {kind}; expected a list: LPUSH a message onto it, one item per job."
+        f"{KEY!r} is a Redis {kind}; expected a list, one item per job (README, task 5: Redis lists)."
     )
     assert peek.llen(KEY) == 1, (
         f"one enqueue(...) left {peek.llen(KEY)} items in {KEY!r}; expected 1: the whole "
-        "job is one message (one LPUSH), not one item per argument."
+        "job is one message, one item, not one item per argument (README, task 5)."
     )
     ttl = peek.ttl(KEY)
     assert ttl == -1, (
         f"after enqueue(...) the list {KEY!r} expires in {ttl} s; expected no expiry (TTL "
-        "-1): a job waits until a worker takes it, however long that is. An EXPIRE on the "
+        "-1): a job waits until a worker takes it, however long that is. An expiry on the "
         "queue throws away every job in it, all at once, when no worker came in time."
     )
 
@@ -124,9 +127,10 @@ def test_enqueue_pushes_new_jobs_on_the_left(redis_client, peek):
     names = [_job_name(_decoded(raw)) for raw in peek.lrange(KEY, 0, -1)]
     assert names == ["second", "first"], (
         f"after enqueue(client, 'first') then enqueue(client, 'second'), "
-        f"`LRANGE {KEY} 0 -1` shows the jobs {names!r}; expected ['second', 'first']: push "
-        "on the LEFT (LPUSH), so the newest job is on the left and the oldest waits at the "
-        "right end, where workers take from (Celery's Redis transport does the same)."
+        f"`LRANGE {KEY} 0 -1` shows the jobs {names!r}; expected ['second', 'first']: the "
+        "newest job first in Redis's order, at the LEFT end, and the oldest waiting at the "
+        "right end, where workers take from (Celery's Redis transport does the same). Which "
+        f"end did enqueue push on? {T5} (Redis lists)."
     )
 
 
@@ -137,10 +141,10 @@ def test_next_job_takes_the_oldest_job_from_the_right_end(redis_client, peek):
     job = next_job(redis_client, 0.05)
 
     assert _as_pair(job) == ("oldest", (EMAIL,)), (
-        f"with two jobs LPUSHed onto {KEY!r}, 'oldest' then 'newer', next_job(client, 0.05) "
-        f"returned {job!r}; expected Job(name='oldest', args=({EMAIL!r},)). Jobs are pushed "
-        "on the left, so the oldest is on the RIGHT: pop with BRPOP, not BLPOP (which takes "
-        "the newest)."
+        f"with two jobs pushed on the left of {KEY!r}, 'oldest' then 'newer', next_job(client, "
+        f"0.05) returned {job!r}; expected Job(name='oldest', args=({EMAIL!r},)). The oldest "
+        "waits at the RIGHT end: a queue gives jobs out oldest first, or a busy hour starves "
+        f"the first customers. Which end did next_job take from? ({T6}.)"
     )
 
 
@@ -155,7 +159,7 @@ def test_jobs_come_out_in_the_order_they_went_in(redis_client):
     assert got == sent, (
         f"after enqueue(client, 'a', 'a@example.com', 'one'), enqueue(client, 'b') and "
         f"enqueue(client, 'c', 'x', 'y', 'z'), three next_job(client, 0.05) calls gave "
-        f"{got!r}; expected {sent!r}. First in, first out: LPUSH on one end, BRPOP from the "
+        f"{got!r}; expected {sent!r}. First in, first out: push on one end, take from the "
         "other. (c, b, a means both ends are the same one: that is a stack, not a queue.)"
     )
     assert all(type(job) is Job for job in jobs), (
@@ -164,8 +168,7 @@ def test_jobs_come_out_in_the_order_they_went_in(redis_client):
     kinds = [type(job.args).__name__ for job in jobs]
     assert kinds == ["tuple"] * len(jobs), (
         f"next_job returned Jobs whose args are {kinds!r}; expected tuples, as the Job "
-        "dataclass declares (args: tuple[str, ...]). JSON gives you a list: "
-        "Job(message['job'], tuple(message['args']))."
+        "dataclass declares (args: tuple[str, ...]); JSON gives you a list (README, task 6)."
     )
 
 
@@ -190,7 +193,7 @@ def test_jobs_come_out_oldest_first_however_many_wait(redis_client):
         "enqueue j1, j2, j3, next_job, enqueue j4, j5, j6, then next_job five times gave "
         f"{[pair[0] if isinstance(pair, tuple) else pair for pair in got]!r}; expected "
         "['j1', 'j2', 'j3', 'j4', 'j5', 'j6']: however many jobs wait, and whenever they came, "
-        "the oldest comes out first. LPUSH on the left, BRPOP from the right, every time."
+        "the oldest comes out first: push on the left, take from the right, every time."
     )
     assert last is None, (
         f"after all six jobs were taken, next_job(client, 0.01) returned {last!r}; expected "
@@ -207,9 +210,10 @@ def test_next_job_waits_for_a_job_with_a_blocking_pop(redis_client):
     sent = [" ".join(map(str, command)) for command in redis_client.commands]
     blocking = [command for command in redis_client.commands if command[0] in BLOCKING_POPS]
     assert blocking, (
-        f"next_job(client, 0.05) sent the commands {sent!r}; expected a blocking pop, "
-        f"`BRPOP {KEY} 0.05`. A worker waits ON the list: Redis answers the moment a job "
-        "arrives. RPOP in a loop (polling) either hammers Redis or sleeps through new jobs."
+        f"next_job(client, 0.05) sent the commands {sent!r}; expected one command that waits "
+        "on the list, carrying the 0.05: Redis answers it the moment a job arrives. Asking "
+        "again and again in a loop (polling) either hammers Redis or sleeps through new jobs. "
+        f"{T6} (Redis lists, blocking operations)."
     )
     timeouts = [_timeout_of(command) for command in blocking]
     assert [float(t) for t in timeouts] == [0.05], (
@@ -221,6 +225,21 @@ def test_next_job_waits_for_a_job_with_a_blocking_pop(redis_client):
     )
 
 
+def test_next_job_with_a_timeout_of_0_does_not_wait(redis_client):
+    started = time.perf_counter()
+    nothing = next_job(redis_client, 0)
+    enqueue(redis_client, SEND, EMAIL, THOUGHT)
+    job = next_job(redis_client, 0)
+    waited = time.perf_counter() - started
+
+    assert nothing is None and _as_pair(job) == (SEND, (EMAIL, THOUGHT)), (
+        f"next_job(client, 0) returned {nothing!r} on an empty queue and {job!r} with one job "
+        f"waiting; expected None, then Job({SEND!r}, ({EMAIL!r}, {THOUGHT!r})), at once. README, "
+        "task 6."
+    )
+    assert waited < 1, f"two calls of next_job(client, 0) took {waited:.2f} s; expected no wait at all."
+
+
 def test_next_job_returns_none_when_no_job_comes_in_time(redis_client):
     started = time.perf_counter()
     job = next_job(redis_client, 0.01)
@@ -228,9 +247,9 @@ def test_next_job_returns_none_when_no_job_comes_in_time(redis_client):
 
     assert job is None, (
         f"next_job(client, 0.01) on an empty queue returned {job!r}; expected None once the "
-        "0.01 seconds have passed (BRPOP answers nil then)."
+        "0.01 seconds have passed: nothing came."
     )
     assert waited < 1, (
         f"next_job(client, 0.01) on an empty queue took {waited:.2f} s; expected about 0.01 "
-        "s: pass the timeout on to BRPOP instead of waiting longer."
+        "s: pass the timeout on to Redis instead of waiting longer (README, task 6)."
     )

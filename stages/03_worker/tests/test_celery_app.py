@@ -106,8 +106,8 @@ def test_the_celery_settings_come_from_app_config_celery(app_config, celery_of):
     assert got == expected, (
         f"with app.config['CELERY'] = {settings!r}, the Celery app has {got!r}; expected "
         f"{expected!r}. Apply every setting in the dict app.config['CELERY'] to the Celery "
-        "app (celery_app.config_from_object(...) or celery_app.conf.update(...)), not just "
-        "the ones you know about."
+        "app, not just the ones you know about (README, task 1; Celery's Application guide, "
+        "Configuration: https://docs.celeryq.dev/en/stable/userguide/application.html#configuration)."
     )
     assert celery.conf.broker_url == app_config["REDIS_URL"], (
         f"with app.config['CELERY'] set, the broker_url became {celery.conf.broker_url!r}; "
@@ -151,7 +151,8 @@ def test_every_thread_finds_the_app_s_celery_app(app, celery_of):
     assert seen == [celery], (
         f"in a new thread, celery.current_app is {seen[0] if seen else None!r}, not the Celery "
         f"app of the latest Flask app, {celery!r}. Flask's server handles each request in a "
-        "thread of its own, and a @shared_task task uses the current Celery app of the thread "
-        "it is called from. Call celery_app.set_default() in celery_init_app, so every thread "
-        "finds it."
+        "thread of its own, and a task that belongs to no app of its own uses the current Celery "
+        "app of the thread it is called from. Make the new app the one every thread finds "
+        "(README, task 1; Celery's Application guide: "
+        "https://docs.celeryq.dev/en/stable/userguide/application.html)."
     )

@@ -44,9 +44,27 @@ def pop_every_app_context() -> None:
         _cv_app.get().pop()
 
 
+def start_outside_any_app_context() -> None:
+    """The test calls the task as a worker does; an app context already pushed is the code's."""
+    if not has_app_context():
+        return
+    left = current_app.name
+    from flask.globals import _cv_app
+
+    while has_app_context():
+        _cv_app.get().pop()
+    raise AssertionError(
+        f"before the task was called, the app context of {left!r} was already pushed, and this "
+        "test pushed none: create_app (celery_init_app?) left it pushed. Every later task and "
+        "request in this thread would then run in that one app's context, and a task that "
+        "works here could still fail in a worker. Push a context only around each task's "
+        "body, and pop it after (README, task 2)."
+    )
+
+
 def run_probe(celery: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Call the probe as a worker calls a task: no request, no app context around it."""
-    assert not has_app_context(), "this test must start outside any app context"
+    start_outside_any_app_context()
     try:
         result = probe_of(celery)(*args, **kwargs)
     except RuntimeError as error:

@@ -10,7 +10,8 @@ import sys
 import threading
 
 import pytest
-from flask import has_app_context
+from celery import current_app as current_celery
+from flask import current_app, has_app_context
 
 from kata.inbox import image_sources
 from workit import create_app
@@ -31,19 +32,37 @@ def registered(celery):
         return celery.tasks[NAME]
     ours = sorted(name for name in celery.tasks if not name.startswith("celery."))
     assert False, (
-        f"the Celery app has no task named {NAME!r}; the tasks it knows: {ours!r}. Decorate "
-        "send_randomness_email in workit/tasks.py with @shared_task and keep Celery's own "
-        f"name for it, {NAME!r} (module, then function): every message carries the name, "
-        "and a worker finds the code by it."
+        f"the Celery app has no task named {NAME!r}; the tasks it knows: {ours!r}. Make "
+        f"send_randomness_email in workit/tasks.py a task of it, under Celery's own name, "
+        f"{NAME!r} (module, then function): every message carries the name, and a worker "
+        "finds the code by it (README, task 3)."
+    )
+
+
+def start_outside_any_app_context() -> None:
+    """The test calls the task as a worker does; an app context already pushed is the code's."""
+    if not has_app_context():
+        return
+    left = current_app.name
+    from flask.globals import _cv_app
+
+    while has_app_context():
+        _cv_app.get().pop()
+    raise AssertionError(
+        f"before the task was called, the app context of {left!r} was already pushed, and this "
+        "test pushed none: create_app (celery_init_app?) left it pushed. Every later task and "
+        "request in this thread would then run in that one app's context, and a task that "
+        "works here could still fail in a worker. Push a context only around each task's "
+        "body, and pop it after (README, task 2)."
     )
 
 
 def send_outside_any_app_context() -> None:
     """Call the task the way a worker does: no request, no app context around it."""
-    assert not has_app_context(), "this test must start outside any app context"
+    start_outside_any_app_context()
     assert hasattr(send_randomness_email, "delay"), (
-        "workit.tasks.send_randomness_email is still a plain function; make it a Celery task "
-        "with @shared_task."
+        "workit.tasks.send_randomness_email is still a plain function, with no .delay(): make "
+        "it a Celery task (README, task 3)."
     )
     try:
         send_randomness_email(EMAIL, THOUGHT)
@@ -58,6 +77,17 @@ def send_outside_any_app_context() -> None:
     except RuntimeError as error:
         if "application context" not in str(error):
             raise
+        owner = getattr(send_randomness_email, "app", None)
+        current = current_celery._get_current_object()
+        if owner is not current:
+            raise AssertionError(
+                f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called outside any app context "
+                f"as a worker calls it, raised RuntimeError: {str(error).splitlines()[0]} The "
+                f"task belongs to the Celery app {owner!r}, not to {current!r}, the one "
+                "create_app made, whose tasks run in the app context: it was tied to the Celery "
+                "app that was current when workit/tasks.py was imported. README, task 3: the "
+                "task belongs to whichever Celery app the latest create_app made."
+            ) from error
         raise AssertionError(
             f"send_randomness_email({EMAIL!r}, {THOUGHT!r}), called outside any app context as "
             f"a worker calls it, raised RuntimeError: {error} Step 01's notifier reads "
@@ -77,16 +107,17 @@ def test_send_randomness_email_is_a_shared_task_of_the_app(app, celery_of):
     celery = celery_of(app)
 
     assert hasattr(send_randomness_email, "delay"), (
-        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
-        "it with @shared_task (from celery) to make it a Celery task. Sidekiq's "
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): make it a "
+        "Celery task (README, task 3; https://docs.celeryq.dev/en/stable/userguide/tasks.html#basics). Sidekiq's "
         "`include Sidekiq::Worker` did the same for a Ruby class."
     )
     owner = getattr(send_randomness_email, "app", None)
     assert owner is celery, (
         f"send_randomness_email belongs to the Celery app {owner!r}, not to the one create_app "
-        f"made, {celery!r}. Use @shared_task, which works with whichever Celery app is "
-        "current, instead of @some_celery_app.task on an app made at import time (that app "
-        "never saw the Flask config)."
+        f"made, {celery!r}: it was tied to a Celery app when workit/tasks.py was imported, and "
+        "that app never saw the Flask config. A task in a module of its own belongs to "
+        "whichever Celery app is current when it is used (README, task 3; Celery's Tasks "
+        "guide, Basics: https://docs.celeryq.dev/en/stable/userguide/tasks.html#basics)."
     )
 
 
@@ -97,8 +128,8 @@ def test_workit_tasks_neither_makes_nor_imports_a_celery_app(app, celery_of, mon
     from celery import _state
 
     assert hasattr(send_randomness_email, "delay"), (
-        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
-        "it with @shared_task (from celery) to make it a Celery task."
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): make it a "
+        "Celery task (README, task 3)."
     )
     before = set(_state._get_active_apps())
     finalizers = set(_state._on_app_finalizers)
@@ -121,12 +152,12 @@ def test_workit_tasks_neither_makes_nor_imports_a_celery_app(app, celery_of, mon
         "made from the environment. The task must belong to whichever Celery app the latest "
         "create_app made: workit/tasks.py neither makes nor imports a Celery app (from step 04 "
         "the views import workit.tasks inside create_app, and the import goes round in a "
-        "circle). Use @shared_task alone."
+        "circle). README, task 3."
     )
     assert not made, (
         f"importing workit.tasks made the Celery app(s) {made!r}. workit/tasks.py neither makes "
-        "nor imports a Celery app: such an app never saw the Flask config. @shared_task ties "
-        "the task to whichever Celery app the latest create_app made."
+        "nor imports a Celery app: such an app never saw the Flask config. The task belongs "
+        "to whichever Celery app the latest create_app made (README, task 3)."
     )
 
 

@@ -23,13 +23,14 @@ def delay(celery) -> None:
     eager = celery.conf.task_always_eager
     assert not eager, EAGER
     assert hasattr(send_randomness_email, "delay"), (
-        "workit.tasks.send_randomness_email is a plain function, with no .delay(): decorate "
-        "it with @shared_task."
+        "workit.tasks.send_randomness_email is a plain function, with no .delay(): make it "
+        "a Celery task (README, task 3)."
     )
     owner = send_randomness_email.app
     assert owner is celery, (
         f"send_randomness_email belongs to the Celery app {owner!r}, not to the one create_app "
-        f"made, {celery!r}: use @shared_task."
+        f"made, {celery!r}: the task must belong to whichever Celery app the latest create_app "
+        "made (README, task 3)."
     )
     try:
         send_randomness_email.delay(EMAIL, THOUGHT)

@@ -128,7 +128,9 @@ def test_a_new_worker_process_knows_the_task(new_process):
     assert NAME in ours, (
         f"a freshly started `celery -A workit.worker worker` knows the tasks {ours!r}; "
         f"expected {NAME!r} among them. A new process knows only the tasks of the modules "
-        "it imports: pass include=['workit.tasks'] to Celery(...) in celery_init_app (the "
-        "worker lists its tasks under [tasks] when it starts). Without it, the worker drops "
-        "every email message as an unregistered task."
+        "it imports, and nothing imports workit/tasks.py there: the Celery app must name the "
+        "modules a worker imports as it starts (README, task 4; the worker lists its tasks "
+        "under [tasks]). Without the task, the worker drops every email message as an "
+        "unregistered task. Read Celery's Next Steps, project layout: "
+        "https://docs.celeryq.dev/en/stable/getting-started/next-steps.html#project-layout"
     )

@@ -125,7 +125,7 @@ def _hint(error: Exception) -> str:
         return (
             " Only a Celery task has .delay(): the view still imports send_randomness_email from "
             "workit.notifier, the plain function that sends right away. The task is the "
-            "@shared_task of step 03, in workit.tasks."
+            "Celery task of step 03, in workit.tasks."
         )
     if isinstance(error, OperationalError):
         return (

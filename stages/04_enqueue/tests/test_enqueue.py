@@ -53,6 +53,39 @@ def only_job(broker, inbox) -> tuple[str, list, dict]:
     return jobs[0]
 
 
+def test_the_request_does_not_wait_for_the_job(app_config, broker):
+    import threading
+
+    from workit import create_app
+
+    # An app that keeps its jobs' results, as some deployments do; and no worker running.
+    settings = {**app_config["CELERY"], "task_ignore_result": False, "result_backend": broker.url}
+    client = create_app({**app_config, "CELERY": settings}).test_client()
+    answers: list[object] = []
+
+    def post() -> None:
+        try:
+            answers.append(client.post("/mailers", data=FORM).status_code)
+        except Exception as error:  # noqa: BLE001 - reported below
+            answers.append(error)
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    thread.join(2)
+    assert answers, (
+        "with no worker running, POST /mailers had not answered after 2 s: the request waited "
+        "for the job's result. The view queues the job and answers; nobody needs the result "
+        "in the request, and a worker that is busy or down holds every request that waits for "
+        "one (README, task 1)."
+    )
+    if isinstance(answers[0], NotImplementedError):
+        raise answers[0]
+    assert answers == [303], (
+        f"with no worker running, and Celery keeping results, POST /mailers answered "
+        f"{answers[0]!r}; expected 303 at once, the job left waiting for a worker (README, task 1)."
+    )
+
+
 def test_posting_the_form_redirects_to_the_sent_page(submit_good, giphy, inbox, broker):
     giphy.search_finds(GIF)
 

@@ -189,8 +189,8 @@ def test_html_in_a_refused_form_is_shown_as_text(submit, giphy, inbox, broker):
     assert "<script>" not in response.text, (
         "the refused form's page contains a raw <script> tag taken from the user's input: "
         "anyone could make it run their JavaScript. Let Jinja escape what the user typed: "
-        "pass it to render_template and print it with {{ ... }}, never |safe or Markup, and "
-        "never build HTML by adding strings."
+        "hand it to the template and print it there, never marked safe, and never build HTML "
+        "by adding strings (README, task 5; Flask's templates: autoescaping)."
     )
     values = read_page(response.text).values
     shown = (values.get("mailers[email]"), values.get("mailers[thought]"))

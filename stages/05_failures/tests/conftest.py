@@ -97,8 +97,8 @@ def run_job(email: str = EMAIL, thought: str = THOUGHT, task_id: str | None = No
     except RecursionError:
         raise AssertionError(
             f"the job retried {len(retries)} times and was still going: it retries forever. "
-            "Give the task a limit, max_retries=5 for instance: after that, the job fails for "
-            "good and the worker logs it."
+            "Give its retries a limit (README, task 1: between 3 and 10): after that, the job "
+            "fails for good and the worker logs it."
         ) from None
     finally:
         task_retry.disconnect(remember)

@@ -137,9 +137,9 @@ def test_giphy_down_for_good_ends_in_an_email_without_a_gif(run_job, giphy, inbo
     if not inbox.deliveries:
         raise AssertionError(
             f"{what}, the job {describe(job)} after {len(job.retries)} retries and sent no "
-            "email. Retry a transient GiphyError a few times only (self.request.retries says "
-            "how many so far; stop below the task's max_retries), then send the email without "
-            "a GIF."
+            "email. Retry a transient GiphyError a few times only (the task can see which retry "
+            "it is on; stop below its retry limit), then send the email without a GIF. "
+            f"{TASK_5} (Celery's Task Request)."
         )
     message = only_email(inbox, what)
     assert gifs_in(message) == [], f"{what} the email shows {gifs_in(message)!r}; expected no image."
@@ -164,9 +164,9 @@ def test_the_waits_for_giphy_grow(run_job, giphy, inbox, seeded_random):
     assert last >= 2 * first and last >= 2, (
         f"over {RUNS} jobs with Giphy down, the longest first wait was {first} s and the longest "
         f"wait before the last retry {last} s; expected the waits to grow (1, 2, 4 s... at "
-        "most, less with jitter): a countdown computed from self.request.retries. "
-        "celery.utils.time.get_exponential_backoff_interval computes one (it is what "
-        "retry_backoff uses). A fixed countdown hammers a Giphy that is already struggling."
+        "most, less with jitter): a countdown that grows with the number of retries so far. "
+        f"A fixed countdown hammers a Giphy that is already struggling. {TASK_5}; `kata hint "
+        "05 5` for the API."
     )
 
 
@@ -185,8 +185,9 @@ def test_the_log_says_when_the_email_went_without_a_gif(run_job, giphy, inbox, c
     ]
     assert said, (
         "the email went out without a GIF and no WARNING that mentions the GIF says so. Log "
-        "at WARNING level that there is no GIF, and why (the GiphyError says), with a task "
-        "logger (celery.utils.log.get_task_logger): that line is all anyone will see of it. "
+        "at WARNING level that there is no GIF, and why (the GiphyError says), with a logger "
+        f"made for tasks: that line is all anyone will see of it. {TASK_4} (Celery's "
+        "Logging). "
         "Logged: "
         + json.dumps([f"{r.levelname}: {r.getMessage()[:100]}" for r in caplog.records][-5:])
     )
@@ -237,8 +238,7 @@ def test_the_waits_for_giphy_are_jittered(run_job, giphy, inbox, seeded_random):
     assert len(patterns) > 1, (
         f"{RUNS} jobs with Giphy down all waited exactly {min(patterns)} seconds before "
         "their retries: they all come back at the same instant and hit a struggling Giphy "
-        "together. Add jitter: draw each wait at random below the backoff "
-        "(get_exponential_backoff_interval(..., full_jitter=True))."
+        f"together. Add jitter: draw each wait at random below the backoff. {TASK_5}."
     )
 
 

@@ -151,11 +151,16 @@ def test_an_attempt_that_failed_does_not_count_as_sent(run_job, giphy, inbox, sm
 
     again = run_job(EMAIL, THOUGHT, task_id=job_id)  # the same job, delivered again
 
+    swallowed = failed.state == "SUCCESS" and sent_while_down == 0 and not failed.retries
     assert failed.state == "FAILURE" and sent_while_down == 0, (
-        f"with SMTP down the job {describe(failed)} and {sent_while_down} email(s) arrived; "
-        "expected FAILURE and none (see test_smtp.py)."
+        f"with SMTP down the job {describe(failed)} after {len(failed.retries)} retries, and "
+        f"{sent_while_down} email(s) arrived; expected FAILURE and none (see test_smtp.py)."
         + (
-            " A job that sent nothing yet ended SUCCESS: did a retry find it marked sent? "
+            " It sent nothing and never retried: the SMTP error was caught and the task "
+            "returned, so Celery records a lost email as sent. README, task 1: an SMTP or "
+            "network error makes the job retry, and after the last retry it fails."
+            if swallowed
+            else " A job that sent nothing yet ended SUCCESS: did a retry find it marked sent? "
             "Mark the job sent only AFTER the email has gone, never when a send failed."
             if failed.state == "SUCCESS" and sent_while_down == 0
             else ""

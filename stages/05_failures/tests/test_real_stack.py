@@ -107,9 +107,10 @@ def test_a_job_whose_worker_is_killed_comes_back_and_is_sent_once(
     assert messages, (
         "a worker was killed (SIGKILL) while its job waited for Giphy, a second worker "
         f"started {VISIBILITY_TIMEOUT} s later, and no email arrived: the job was lost. The "
-        "first worker had acknowledged it when it took it. Give the task acks_late=True, and "
-        "the broker a visibility_timeout read from CELERY_VISIBILITY_TIMEOUT (the test sets "
-        f"{VISIBILITY_TIMEOUT} s), so the unacknowledged job goes back to the queue. The "
+        "first worker had acknowledged it when it took it. README, tasks 2 and 3: acknowledge "
+        "a job once it is done, and give the broker the visibility timeout of "
+        f"CELERY_VISIBILITY_TIMEOUT (the test sets {VISIBILITY_TIMEOUT} s), so the "
+        "unacknowledged job goes back to the queue. The "
         f"second worker's log:\n{log[-1500:]}"
     )
     assert len(messages) == 1, (
@@ -140,7 +141,7 @@ def test_a_job_whose_pool_process_is_killed_goes_back_to_the_queue_at_once(
     assert messages, (
         "the worker's pool process was killed (SIGKILL) while its job waited for Giphy, and no "
         "email arrived: the worker acknowledged the job when the process died, so it is gone. "
-        "reject_on_worker_lost=True (with acks_late=True) puts it back in the queue instead. "
+        "README, task 2: a job whose pool process dies goes back to the queue instead. "
         f"The worker's log:\n{log[-1500:]}"
     )
     assert len(messages) == 1, f"{len(messages)} emails arrived for one form; expected exactly one."

@@ -33,8 +33,8 @@ def test_a_job_is_acknowledged_only_once_it_is_done(app, celery_of):
     assert task.reject_on_worker_lost is True, (
         f"{NAME} has reject_on_worker_lost={task.reject_on_worker_lost!r}: when a pool "
         "process dies mid-job (SIGKILL, out of memory), Celery acknowledges the job anyway "
-        "and it is lost, late acknowledgement or not. Set reject_on_worker_lost on the task "
-        "too, and the job goes back to the queue."
+        f"and it is lost, late acknowledgement or not. {TASK_2}: tell the task to give such a "
+        "job back to the queue."
     )
 
 

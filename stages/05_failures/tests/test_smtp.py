@@ -38,8 +38,7 @@ def test_smtp_refusing_for_a_moment_is_retried_and_the_email_arrives_once(run_jo
         f"with the SMTP server refusing the first 2 attempts (451, try again later), the job "
         f"{describe(job)} after {len(job.retries)} retries and delivered {delivered} email(s); "
         "expected exactly one, on the third attempt. The 451 is an smtplib.SMTPException: is "
-        "it among the errors the task retries (autoretry_for), and is the limit (max_retries) "
-        "above 2?"
+        f"it among the errors the task retries, and is the retry limit above 2? {TASK_1}."
     )
     assert (inbox.attempts, len(job.retries), job.state) == (3, 2, "SUCCESS"), (
         f"the SMTP server was offered the email {inbox.attempts} time(s) and the job retried "
@@ -85,9 +84,9 @@ def test_the_waits_between_smtp_retries_grow_and_are_jittered(run_job, giphy, in
     assert longest[0] <= 10 and longest[-1] >= 2 * max(longest[0], 1), (
         f"over {RUNS} jobs with SMTP down, the longest wait before each retry was {longest} "
         "seconds; expected a short first wait (10 s at most) and waits that double each time "
-        "(1, 2, 4, 8... with jitter below those): the task's retry_backoff option. The same "
-        "wait every time (Celery's default is 180 s) keeps hitting a server that is "
-        "struggling, and retrying at once is worse."
+        "(1, 2, 4, 8... with jitter below those): exponential backoff. The same wait every "
+        "time (Celery's default is 180 s) keeps hitting a server that is struggling, and "
+        f"retrying at once is worse. {TASK_1} (Celery's Retrying)."
     )
     patterns = {tuple(job.countdowns) for job in jobs}
     assert len(patterns) > 1, (
@@ -166,8 +165,8 @@ def test_a_programming_error_is_not_retried(run_job, giphy, inbox, monkeypatch):
         f"a bug in our code, not an outage. The job retried {len(job.retries)} time(s) in all "
         f"and {describe(job)}; expected no retry for the TypeError: FAILURE at once, with it. "
         "Retry only the errors that may pass (smtplib.SMTPException, OSError), not every "
-        "Exception (autoretry_for=(Exception,) or `except Exception`): a bug fails the same "
-        "way every time, and retrying it only hides it for minutes."
+        "Exception: a bug fails the same way every time, and retrying it only hides it for "
+        f"minutes. {TASK_1}."
     )
 
 
@@ -187,6 +186,6 @@ def test_no_smtp_wait_is_longer_than_the_visibility_timeout(app, run_job, giphy,
         f"with SMTP down, a retry asked to wait {longest:g} s, longer than the visibility "
         f"timeout ({visibility:g} s, CELERY_VISIBILITY_TIMEOUT): a job waiting for its "
         "countdown is in a worker's hands, unacknowledged, so Redis hands it to a second "
-        "worker meanwhile and it runs twice. Keep every countdown (and ETA) below it: "
-        "retry_backoff_max caps the backoff."
+        "worker meanwhile and it runs twice. Keep every countdown (and ETA) below it: cap "
+        f"the backoff. {TASK_1} (Celery's Retrying)."
     )

@@ -1,5 +1,11 @@
 """Stage 06's apps get a Celery broker and a database of their own, a SQLite file per test.
 
+The database tests of tasks 1 to 3 (test_database*.py, SQLite's own settings aside) run twice
+where PostgreSQL's initdb is installed: on SQLite, and on a database of their own in a
+PostgreSQL the session starts once (kata.stack.postgres_service). Mistakes that only break on
+PostgreSQL (a driver the kata does not install, SQLite's PRAGMAs sent to every database, times
+stored without their zone) fail there.
+
 `database(app)` checks that create_app gave the app its database (README, task 1) and its model
 (task 2), makes the table from the model, and returns a `Database` that looks at the rows as
 another process would: through a connection of its own, seeing committed rows only.
@@ -9,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +34,57 @@ def database_file(tmp_path: Path) -> Path:
     return tmp_path / "workit-test.sqlite3"
 
 
+EVERY_DATABASE = ("test_database.py", "test_database_model.py", "test_database_table.py")
+SQLITE_ONLY = ("wal", "sqlite", "without_database_url")  # in a test's name: SQLite's own settings
+
+
+def databases() -> list[str]:
+    from kata.stack import postgres_binaries
+
+    return ["sqlite"] + (["postgresql"] if postgres_binaries() else [])
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The database tests of tasks 1-3 run on every database installed here."""
+    if (
+        "database_url" in metafunc.fixturenames
+        and metafunc.definition.path.name in EVERY_DATABASE
+        and not any(word in metafunc.definition.name for word in SQLITE_ONLY)
+    ):
+        metafunc.parametrize("database_url", databases(), indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One PostgreSQL for the session, on a free port; its URL (of the `postgres` database)."""
+    from kata.stack import postgres_service
+
+    with postgres_service(tmp_path_factory.mktemp("postgres-logs")) as url:
+        yield url
+
+
 @pytest.fixture
-def app_config(app_config: dict[str, Any], celery_app_config: dict[str, Any], database_file: Path) -> dict[str, Any]:
-    return {**app_config, **celery_app_config, "DATABASE_URL": f"sqlite:///{database_file}"}
+def database_url(request: pytest.FixtureRequest, database_file: Path) -> Iterator[str]:
+    """The test's own database: a SQLite file, or a new database in the session's PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{database_file}"
+        return
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"kata_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} STRATEGY FILE_COPY")
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], celery_app_config: dict[str, Any], database_url: str) -> dict[str, Any]:
+    return {**app_config, **celery_app_config, "DATABASE_URL": database_url}
 
 
 def the_model() -> Any:
@@ -60,20 +114,30 @@ class Database:
     file: Path
     model: Any
     made: list[str] = field(default_factory=list)
+    url: str = ""  # DATABASE_URL: a PostgreSQL one is read over psycopg, any other is the SQLite file
 
     def connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.file, timeout=5)
         connection.row_factory = sqlite3.Row
         return connection
 
-    def rows(self) -> list[dict[str, Any]]:
+    def _select(self, where: str = "", *values: Any) -> list[dict[str, Any]]:
+        query = f"SELECT * FROM mailer_requests {where} ORDER BY created_at"
+        if self.url.startswith("postgresql"):
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.url, row_factory=dict_row) as connection:
+                return list(connection.execute(query.replace("?", "%s"), values))
         with self.connect() as connection:
-            return [dict(row) for row in connection.execute("SELECT * FROM mailer_requests ORDER BY created_at")]
+            return [dict(row) for row in connection.execute(query, values)]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self._select()
 
     def row(self, request_id: str) -> dict[str, Any] | None:
-        with self.connect() as connection:
-            found = connection.execute("SELECT * FROM mailer_requests WHERE id = ?", (request_id,)).fetchone()
-        return dict(found) if found is not None else None
+        found = self._select("WHERE id = ?", request_id)
+        return found[0] if found else None
 
     def add(self, email: str = EMAIL, thought: str = THOUGHT, **columns: Any) -> str:
         """A committed request, made with the app's model; its id."""
@@ -91,7 +155,7 @@ def database(app: Any, database_file: Path) -> Database:
     model = the_model()
     with app.app_context():
         db.create_all()
-    return Database(app, database_file, model)
+    return Database(app, database_file, model, url=app.config.get("DATABASE_URL") or "")
 
 
 @pytest.fixture(name="database")

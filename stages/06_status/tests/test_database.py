@@ -10,8 +10,41 @@ from sqlalchemy import text
 TASK_1 = "README, task 1: init_db(app) in workit/db.py, called by create_app"
 
 
-def test_create_app_gives_the_app_its_database_and_migrations(app, database_file, the_db):
-    the_db(app)
+def usable_app(app_config, database_url, the_db):
+    """create_app(app_config), whose database answers a first query; else a failure saying why."""
+    from workit import create_app
+
+    try:
+        app = create_app(app_config)
+        db = the_db(app)
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))
+            db.session.remove()
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as error:
+        said = " ".join(str(error).split())[:300]
+        hint = ""
+        if isinstance(error, ImportError):
+            hint = (
+                " SQLAlchemy loaded a database driver this kata does not install: the URL it "
+                "gets names the driver, and a plain postgresql:// names a default one. README, "
+                "task 1 gives you engine_url for that."
+            )
+        elif "pragma" in said.lower():
+            hint = (
+                " PRAGMA is SQLite's alone: on PostgreSQL it is a syntax error. SQLite's settings "
+                "go to SQLite connections only (README, task 1)."
+            )
+        raise AssertionError(
+            f"with DATABASE_URL={database_url}, the app could not use its database: "
+            f"{type(error).__name__}: {said}.{hint}"
+        ) from error
+    return app
+
+
+def test_create_app_gives_the_app_its_database_and_migrations(app_config, database_url, the_db):
+    app = usable_app(app_config, database_url, the_db)
 
     assert "migrate" in app.extensions, (
         f"the app has a database but no migrations: app.extensions has no 'migrate'. {TASK_1}: "
@@ -26,8 +59,8 @@ def test_create_app_gives_the_app_its_database_and_migrations(app, database_file
         "folder inside the workit package, so `flask db upgrade` works from any directory."
     )
     url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
-    assert str(database_file) in url, (
-        f"the test set DATABASE_URL=sqlite:///{database_file}, and the app's database is {url!r}: "
+    assert database_url.split("://", 1)[1] in url, (
+        f"the test set DATABASE_URL={database_url}, and the app's database is {url!r}: "
         "DATABASE_URL, when it is set, says where the database is."
     )
 
@@ -50,6 +83,30 @@ def test_without_database_url_the_database_is_a_file_in_the_instance_folder(app_
     )
 
 
+def test_wal_mode_holds_on_a_database_file_made_elsewhere(app, database_file, the_db):
+    db = the_db(app)
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()
+        db.engine.dispose()
+    # The file is replaced by one in SQLite's default mode: restored from a backup, made by
+    # another tool, or a new file once the old one was deleted.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(database_file) as other:
+        other.execute("CREATE TABLE made_elsewhere (x INTEGER)")
+        before = other.execute("PRAGMA journal_mode").fetchone()[0]
+    other.close()
+
+    with app.app_context():
+        mode = db.session.execute(text("PRAGMA journal_mode")).scalar()
+    assert str(mode).lower() == "wal", (
+        f"the database file was replaced by one in journal mode {before!r}, and the app's next "
+        f"connection to it is in mode {mode!r}; expected 'wal'. WAL was set once, on the file "
+        f"of that moment, not on each connection the app makes. {TASK_1}."
+    )
+
+
 def test_sqlite_runs_in_wal_mode_and_waits_for_a_busy_database(app, database_file, the_db):
     db = the_db(app)
 
@@ -59,7 +116,7 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_a_busy_database(app, database_fil
     assert str(mode).lower() == "wal", (
         f"the app's SQLite connections are in journal mode {mode!r}; expected 'wal'. Without it a "
         "worker writing a status blocks the web app reading one, and the other way round. Set "
-        "the mode on every new connection: SQLAlchemy's connect event is the place."
+        f"the mode on every new connection. {TASK_1} (SQLAlchemy's pool events)."
     )
     with sqlite3.connect(database_file) as other:
         on_disk = other.execute("PRAGMA journal_mode").fetchone()[0]

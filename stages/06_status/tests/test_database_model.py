@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import string
+import uuid
+from datetime import datetime
 
 EMAIL = "buster@example.com"
 THOUGHT = "I'm a monster"
@@ -11,7 +14,12 @@ URL_SAFE = set(string.ascii_letters + string.digits + "-_")
 
 
 def bits_of(request_id: str) -> int:
-    """How many random bits an id of this length can hold, judged by its alphabet."""
+    """How many random bits an id of this length can hold, judged by its alphabet (a UUID4: 122)."""
+    try:
+        if uuid.UUID(request_id).version == 4:
+            return 122  # 6 of its 128 bits say "version 4" and its variant, in every one
+    except ValueError:
+        pass
     per_char = 4 if set(request_id) <= set(string.hexdigits) else 6
     return per_char * len(request_id)
 
@@ -32,6 +40,12 @@ def test_a_new_request_is_queued_and_keeps_what_was_asked(database):
         f"a new request's created_at is {row.get('created_at')!r} and updated_at "
         f"{row.get('updated_at')!r}; both are set when the row is made, by default."
     )
+    naive = [key for key in ("created_at", "updated_at") if isinstance(row[key], datetime) and row[key].tzinfo is None]
+    assert not naive, (
+        f"on {db.url.split(':', 1)[0]}, a new request's {naive[0]} came back as {row[naive[0]]!r}, "
+        "without its time zone: the column stores times without their zone, and a server or a "
+        f"reader in another zone reads them wrong. {TASK_2}: times with their zone."
+    )
 
 
 def test_ids_are_long_random_strings_not_a_counter(database):
@@ -46,8 +60,9 @@ def test_ids_are_long_random_strings_not_a_counter(database):
     assert len(set(ids)) == len(ids), f"{len(ids)} requests got only {len(set(ids))} different ids."
     short = [i for i in ids if bits_of(i) < 128]
     assert not short, (
-        f"ids such as {short[0]!r} hold fewer than 128 random bits: short enough to guess. Use "
-        "Python's `secrets` module (an unguessable token), not a counter, a time or `random`."
+        f"ids such as {short[0]!r} hold fewer than 128 random bits"
+        + (" (a UUID4 fixes 6 of its 128 bits: 122 are random)" if bits_of(short[0]) == 122 else "")
+        + f": short enough to guess, given time. {TASK_2}."
     )
     assert all(set(i) <= URL_SAFE for i in ids), (
         f"ids such as {ids[0]!r} have characters that a URL must escape; use URL-safe ones."
@@ -59,6 +74,30 @@ def test_ids_are_long_random_strings_not_a_counter(database):
         f"one request's id and the next agree in {max(alike):.0%} of their characters ({ids[0]!r}, "
         f"{ids[1]!r}): they follow each other like a clock or a counter (uuid1 is made of the time "
         "and the machine). Anyone who has one id could guess the next: draw every id at random."
+    )
+
+
+def test_ids_do_not_come_from_a_generator_anyone_can_replay(database):
+    db = database()
+    state = random.getstate()
+    try:
+        random.seed(2006)
+        first = db.add()
+        random.seed(2006)
+        try:
+            second = db.add()
+        except Exception as error:  # noqa: BLE001 - the same id again breaks the primary key
+            if "unique" not in str(error).lower():
+                raise
+            second = first
+    finally:
+        random.setstate(state)
+
+    assert first != second, (
+        f"with Python's `random` seeded the same twice, two requests got the same id, {first!r}: "
+        "the ids come from a generator made for simulations, whose next numbers anyone can work "
+        "out from a few hundred it gave before. An id nobody can guess needs a generator made "
+        f"for secrets. {TASK_2}."
     )
 
 

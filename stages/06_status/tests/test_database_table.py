@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
+from sqlalchemy import inspect
 
 TASK_3 = "README, task 3: upgrade() and downgrade() in workit/migrations/versions/0001_mailer_requests.py"
 
 
-def tables_in(database_file) -> set[str]:
-    with sqlite3.connect(database_file) as connection:
-        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def tables_in(app, db) -> set[str]:
+    with app.app_context():
+        db.session.remove()
+        return set(inspect(db.engine).get_table_names())
 
 
 def differences(app, db) -> list:
@@ -21,7 +22,7 @@ def differences(app, db) -> list:
         return compare_metadata(MigrationContext.configure(connection), db.metadata)
 
 
-def test_flask_db_upgrade_makes_the_table_the_model_describes(app, the_db, database_file):
+def test_flask_db_upgrade_makes_the_table_the_model_describes(app, the_db):
     db = the_db(app)
 
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
@@ -29,8 +30,8 @@ def test_flask_db_upgrade_makes_the_table_the_model_describes(app, the_db, datab
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, f"`flask db upgrade` ended with code {result.exit_code}:\n{result.output}"
-    assert "mailer_requests" in tables_in(database_file), (
-        f"`flask db upgrade` on a new database made the tables {sorted(tables_in(database_file))}; "
+    assert "mailer_requests" in tables_in(app, db), (
+        f"`flask db upgrade` on a new database made the tables {sorted(tables_in(app, db))}; "
         f"expected mailer_requests. {TASK_3}."
     )
     diff = differences(app, db)
@@ -41,17 +42,17 @@ def test_flask_db_upgrade_makes_the_table_the_model_describes(app, the_db, datab
     )
 
 
-def test_flask_db_downgrade_takes_the_table_away(app, the_db, database_file):
-    the_db(app)
+def test_flask_db_downgrade_takes_the_table_away(app, the_db):
+    db = the_db(app)
     runner = app.test_cli_runner()
     runner.invoke(args=["db", "upgrade"])
-    assert "mailer_requests" in tables_in(database_file), f"`flask db upgrade` made no mailer_requests table. {TASK_3}."
+    assert "mailer_requests" in tables_in(app, db), f"`flask db upgrade` made no mailer_requests table. {TASK_3}."
 
     result = runner.invoke(args=["db", "downgrade", "base"])
 
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    assert "mailer_requests" not in tables_in(database_file), (
+    assert "mailer_requests" not in tables_in(app, db), (
         f"`flask db downgrade base` left the mailer_requests table in place. {TASK_3}: "
         "downgrade() undoes what upgrade() did."
     )

@@ -9,7 +9,7 @@ from celery.signals import before_task_publish
 EMAIL = "buster@example.com"
 THOUGHT = "I'm a monster"
 FORM = {"mailers[email]": EMAIL, "mailers[thought]": THOUGHT}
-TASK_4 = "README, task 4: POST /mailers in workit/views.py"
+TASK_6 = "README, task 6: POST /mailers in workit/views.py"
 
 
 def test_the_form_makes_a_row_and_queues_only_its_id(client, broker, database):
@@ -20,7 +20,7 @@ def test_the_form_makes_a_row_and_queues_only_its_id(client, broker, database):
     rows = db.rows()
     assert [(r["email"], r["thought"], r["status"]) for r in rows] == [(EMAIL, THOUGHT, "queued")], (
         f"after one form, the database holds {[(r['email'], r['thought'], r['status']) for r in rows]}; "
-        f"expected one request, queued, with the email and the thought. {TASK_4}."
+        f"expected one request, queued, with the email and the thought. {TASK_6}."
     )
     queued = broker.queued()
     assert [(m.task, m.args, m.kwargs) for m in queued] == [("workit.tasks.send_randomness_email", [rows[0]["id"]], {})], (
@@ -49,7 +49,7 @@ def test_the_job_is_queued_only_once_its_row_is_committed(client, broker, databa
     finally:
         before_task_publish.disconnect(look)
 
-    assert seen_at_publish, f"the form queued no job. {TASK_4}."
+    assert seen_at_publish, f"the form queued no job. {TASK_6}."
     assert seen_at_publish[0] != "no id", "the job's first argument is no request id."
     assert seen_at_publish[0] is not None, (
         "at the moment the job was published, another connection (a worker's) could not see "
@@ -67,7 +67,7 @@ def test_the_answer_sends_the_browser_to_the_request_s_status_page(client, broke
     where = answer.headers.get("Location", "")
     assert rows and (answer.status_code, where) == (303, f"/mailers/{rows[0]['id']}"), (
         f"POST /mailers answered {answer.status_code} to {where!r}; expected 303 to the request's "
-        f"status page, /mailers/<its id>. {TASK_4}."
+        f"status page, /mailers/<its id>. {TASK_6}."
     )
 
 

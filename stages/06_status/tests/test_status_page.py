@@ -46,9 +46,29 @@ def test_the_same_as_json_for_a_program(client, database, status):
     )
     body = answer.get_json()
     expected = {"id": request_id, "status": status, "done": status in ("sent", "failed")}
+    cache = answer.headers.get("Cache-Control", "")
+    assert "no-store" in cache or "no-cache" in cache, (
+        f"the JSON of a request came with Cache-Control {cache!r}: a browser or a proxy may keep "
+        "it and answer the page's next poll from its copy, and the page never sees the status "
+        f"move. {TASK_5}: the JSON is not to be cached (MDN, Cache-Control)."
+    )
     assert {key: body.get(key) for key in expected} == expected, (
         f"the JSON of a {status!r} request is {body}; expected at least {expected}: `done` tells "
         "the page's script to stop asking."
+    )
+
+
+def test_what_the_user_typed_is_text_on_the_page(client, database):
+    db = database()
+    thought = '<script>alert("pwned")</script><b>bold</b>'
+    request_id = db.add(thought=thought, status="failed", error="<i>The mail server said no.</i>")
+
+    text = client.get(f"/mailers/{request_id}").get_data(as_text=True)
+
+    assert "<script>alert" not in text and "<b>bold" not in text and "<i>The mail" not in text, (
+        f"a request whose thought is {thought!r} has a status page that holds it as HTML: the "
+        "browser runs the script of whoever typed it. The thought (and every value from the row) "
+        f"is text on the page, escaped. {TASK_5}; Flask's templates: autoescaping."
     )
 
 

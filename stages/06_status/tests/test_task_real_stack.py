@@ -75,7 +75,7 @@ def test_a_form_becomes_a_request_that_a_real_worker_sends(
         where = answer.headers.get("Location", "")
         assert answer.status_code == 303 and re.fullmatch(r".*/mailers/[A-Za-z0-9_-]{16,}", where), (
             f"POST /mailers over HTTP answered {answer.status_code} to {where!r}; expected 303 to "
-            f"/mailers/<id> (README, task 4).\n{answer.text[:300]}"
+            f"/mailers/<id> (README, task 6).\n{answer.text[:300]}"
         )
         statuses = wait_until_done(requests.compat.urljoin(web.url, where), timeout=20)
         messages = mail_inbox.wait_for(1, timeout=10)

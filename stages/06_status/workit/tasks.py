@@ -61,7 +61,7 @@ def smtp_wait(task: Task, retries: int) -> int:
     # ...and when a pool process is killed (SIGKILL, out of memory), give the message back.
     reject_on_worker_lost=True,
 )
-# TODO(06_status): task 6 of the README: the job takes a request's id, and its request's row
+# TODO(06_status): task 4 of the README: the job takes a request's id, and its request's row
 # says how far it got.
 def send_randomness_email(self: Task, email: str, thought: str) -> None:
     # Two short strings: they travel to the worker as JSON in the task's message.

@@ -66,8 +66,8 @@ def index() -> str:
     return form_page()
 
 
-# TODO(06_status): task 4 of the README: every form becomes a request in the database, and the
-# job and the answer point to it. Task 5: each request's status page, GET /mailers/<id>.
+# TODO(06_status): task 5 of the README: each request's status page, GET /mailers/<id>. Task 6:
+# every form becomes a request in the database, and the job and the answer point to it.
 @bp.post("/mailers")
 def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     email = request.form.get("mailers[email]", "")

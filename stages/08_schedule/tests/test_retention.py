@@ -13,6 +13,7 @@ GIF = "https://media.giphy.com/media/kataMonster/200.gif"
 STATUSES = ("queued", "looking_up", "sending", "sent", "failed")
 SCRUBBED = {"email": None, "thought": None, "gif_url": None}
 TASK_3 = "README, task 3: expire_old_requests() in workit/maintenance.py"
+TASK_3_PAGE = "README, task 3: the status page, GET /mailers/<id> in workit/views.py"
 
 
 def a_row_in_every_state(db, ago) -> dict[tuple[str, str], str]:
@@ -108,14 +109,14 @@ def test_the_page_of_an_expired_request_says_so(client, database, maintenance, a
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and EXPIRED_WORDS in text, (
         f"the page of an expired request answered {page.status_code}; expected 200 saying it has expired "
-        f"(a 404 would make the user's link look like a typo). {TASK_3}: EXPIRED_WORDS."
+        f"(a 404 would make the user's link look like a typo). {TASK_3_PAGE}: EXPIRED_WORDS."
     )
     assert EMAIL not in text and THOUGHT not in text and "None" not in text, (
-        f"the page of an expired request shows the address, the thought or 'None': {text[:400]!r}. {TASK_3}."
+        f"the page of an expired request shows the address, the thought or 'None': {text[:400]!r}. {TASK_3_PAGE}."
     )
     body = answer.get_json()
     assert body.get("expired") is True and body.get("done") is True and body.get("words") == EXPIRED_WORDS, (
         f"the JSON of an expired request is {body}; expected expired: true, done: true and words saying it "
-        f"has expired. {TASK_3}."
+        f"has expired. {TASK_3_PAGE}."
     )
     assert EMAIL not in json.dumps(body) and "email" not in body, f"the JSON of an expired request holds {body}"
