@@ -28,7 +28,12 @@ def enqueue(client: redis.Redis, name: str, *args: str) -> None:
 
 
 def next_job(client: redis.Redis, timeout: float) -> Job | None:
-    popped = client.brpop([JOBS_KEY], timeout=timeout)
+    if timeout <= 0:
+        # No wait: a plain pop. To Redis a blocking pop's timeout of 0 means wait for ever.
+        raw = client.rpop(JOBS_KEY)
+        popped = None if raw is None else (JOBS_KEY, raw)
+    else:
+        popped = client.brpop([JOBS_KEY], timeout=timeout)
     if popped is None:
         return None
     _key, raw = popped
