@@ -1,7 +1,7 @@
 """The README's process model, run as it says (`pytest stages/07_scale --integration`): a web
 process and one worker per queue, `python -m workit.workers giphy` and `... email`, over a real
 redis-server and maildump. With the email worker stopped, the jobs wait in the `email` list and
-the page says queued; started again, it sends each email once."""
+the page says ready; started again, it sends each email once."""
 
 from __future__ import annotations
 
@@ -86,10 +86,10 @@ def test_with_the_email_worker_stopped_the_jobs_wait_in_redis_and_nothing_is_los
         pages = [post_form(web.url, f"{who}@example.com") for who in ("two", "three")]
         waiting = wait_for(lambda: client.llen("email") == 2, 20)
         statuses = [status_of(page) for page in pages]
-        assert waiting and statuses == ["queued", "queued"], (
+        assert waiting and statuses == ["ready", "ready"], (
             f"with no email worker, the two new requests say {statuses} and {client.llen('email')} job(s) "
             "wait in the Redis list 'email'; expected both looked up by the giphy worker, their email "
-            "jobs waiting in 'email', and their pages saying 'queued'."
+            "jobs waiting in 'email', and their pages saying 'ready'."
         )
         with queue_worker(code_dir, env, stack_logs, "email", "worker-email-again"):
             drained = wait_for(lambda: [status_of(page) for page in pages] == ["sent", "sent"], 20)

@@ -14,13 +14,15 @@ from datetime import datetime, timezone
 from workit.db import db
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
-# NEW(07_scale): the lookup's status; after it the request is queued again, for the email.
-LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF; then queued again, for email
+# NEW(07_scale): the lookup's status, and the one after it: the GIF found, the request waits for the email.
+LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF
+READY = "ready"  # the lookup is done (GIF or none): the request waits for an email worker
 FINAL = (SENT, FAILED)  # the status will not change again: the page stops asking
 STATUS_WORDS = {
     QUEUED: "Queued: waiting for a worker to pick it up.",
     # NEW(07_scale): the lookup's words, and sending's own.
     LOOKING_UP: "Looking up: a worker is finding your GIF.",
+    READY: "Ready: waiting for a worker to send your email.",
     SENDING: "Sending: a worker is writing your email.",
     SENT: "Sent! Check your inbox.",
     FAILED: "Failed: we could not send it.",
