@@ -88,7 +88,7 @@ def test_a_copy_of_the_email_job_arriving_while_the_first_sends_sends_nothing(ap
     seen_while_sending: list[str] = []
 
     def send(*args: Any, **kwargs: Any) -> None:
-        if not second:  # the first copy is at the mail server: the second one starts now
+        if not seen_while_sending:  # the first copy is at the mail server: the second one starts now
             seen_while_sending.append(db.row(request_id)["status"])
             second.append(send_randomness_email.apply((request_id,)))
         real_send(*args, **kwargs)
