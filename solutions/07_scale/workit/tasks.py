@@ -85,7 +85,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
     # Claim the send: only the job that moves the row from ready to sending sends. Another copy
     # of this job (posted twice, or taken at the same moment by another pool process) finds it
     # claimed and sends nothing.
-    if not claimed(request_id, (READY, SENDING), SENDING):
+    if not claimed(request_id, (READY,), SENDING):
         logger.info("request %s: another job has its email in hand, not sending it", request_id)
         return
     try:
