@@ -157,21 +157,31 @@ def test_a_lookup_that_comes_back_after_posting_posts_nothing(app, celery_of, da
     )
 
 
-def test_an_email_refused_for_a_moment_is_sent_on_its_retry(app, celery_of, database, inbox):
+def test_an_email_refused_for_a_moment_gives_its_claim_back_and_is_sent_on_its_retry(
+    app, celery_of, database, inbox, monkeypatch
+):
     from workit.tasks import send_randomness_email
 
     celery_of(app)
     db = database()
     request_id = db.add(gif_url=GIF, status="ready")
     inbox.refuse(1)
+    at_retry: list[str] = []
+    retry = send_randomness_email.retry
 
+    def look_then_retry(*args: Any, **kwargs: Any) -> Any:
+        at_retry.append(db.row(request_id)["status"])  # what another worker would see meanwhile
+        return retry(*args, **kwargs)
+
+    monkeypatch.setattr(send_randomness_email, "retry", look_then_retry)
     # Run here, the job's retry runs at once (Celery runs it in place instead of waiting).
     result = send_randomness_email.apply((request_id,))
 
     status = db.row(request_id)["status"]
-    assert (len(inbox.deliveries), status) == (1, "sent"), (
+    assert (len(inbox.deliveries), status, at_retry) == (1, "sent", ["ready"]), (
         f"the mail server refused the email once, then took it: the job ended {result.state} "
-        f"({result.result!r}) with {len(inbox.deliveries)} email(s) and the row saying {status!r}. Expected "
-        "one email and 'sent': the job that tries again must be able to claim the request again, so "
-        f"give the claim back (the row to 'ready') before retrying. {TASK_6}."
+        f"({result.result!r}) with {len(inbox.deliveries)} email(s), the row saying {status!r}, and "
+        f"{at_retry} when the job asked to be retried. Expected one email, 'sent', and ['ready']: the job "
+        "that tries again claims the request again, so give the claim back (the row to 'ready') before "
+        f"retrying, or the retry finds it taken and nobody sends. {TASK_6}."
     )

@@ -223,7 +223,11 @@ def test_a_request_whose_email_job_still_waits_is_sent_once(first, app, celery_o
     # Its email worker has been stopped for hours: the job waits in its queue (posted by this test's app).
     celery.send_task("workit.tasks.send_randomness_email", (request_id,))
 
-    maintenance("reconcile_requests")
+    result = maintenance("reconcile_requests")
+    assert result.state == "SUCCESS" and broker.client().llen("giphy") == 1, (
+        f"the reconcile run ended {result.state} ({result.result!r}) and posted {broker.client().llen('giphy')} "
+        f"lookup(s) for a request ready for hours; expected one. {TASK_4}."
+    )
     second = "giphy" if first == "email" else "email"
     ran = [run_what_waits(broker, first), run_what_waits(broker, second), run_what_waits(broker, "email")]
 
