@@ -53,6 +53,7 @@ def test_a_late_job_for_a_final_request_does_nothing(kind, task, app, celery_of,
     )
     status = LATE[kind]["status"]
     assert any(status in line for line in said), (
-        f"a late {task} job for a {kind} request logged {said}; expected the line to say the request is "
-        f"{status} already: whoever reads the log must tell a final request from a claim another job holds. {TASK_5}."
+        f"a late {task} job for a {kind} request logged {said}; expected a line at INFO naming the request and "
+        f"saying it is {status} already: whoever reads the log must tell a final request from a claim another job "
+        f"holds. {TASK_5}."
     )

@@ -42,14 +42,14 @@ def claimed(request_id: str, expected: tuple[str, ...], status: str, **columns: 
     moment, one changes it and the other changes nothing. Reading the status and then writing it
     would let both read the old one, and both act.
     """
-    result = db.session.execute(
+    claim = (
         db.update(MailerRequest)
         .where(MailerRequest.id == request_id, MailerRequest.status.in_(expected))
-        .values(status=status, **columns),
-        execution_options={"synchronize_session": False},
+        .values(status=status, **columns)
     )
+    moved = db.session.execute(claim, execution_options={"synchronize_session": False}).rowcount
     db.session.commit()
-    return bool(result.rowcount == 1)
+    return bool(moved == 1)
 
 
 def record_step(record: MailerRequest, status: str, **columns: object) -> None:
