@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import traceback
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -85,4 +86,31 @@ def test_the_status_page_is_never_cached(app, client, database):
         f"the request's status page sent Cache-Control {cache} ({page.status_code}); expected no-store on "
         "both: the page shows the address, and a shared computer's browser or a proxy must not keep it. "
         f"{WHAT_CAN_GO_WRONG}."
+    )
+
+
+def test_posting_a_job_builds_no_redis_client_of_its_own(app, celery_of, database, broker, queued, monkeypatch):
+    import redis
+
+    celery = celery_of(app)
+    db = database()
+    ids = [db.add(email=f"n{i}@example.com") for i in range(10)]
+    celery.send_task("workit.tasks.look_up_gif", (ids[0],))  # the first: the channel sets itself up
+    made: list[int] = []
+    original = redis.Redis.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    for request_id in ids[1:]:
+        celery.send_task("workit.tasks.look_up_gif", (request_id,))
+    monkeypatch.undo()
+
+    assert len([m for ms in queued().values() for m in ms]) == len(ids), queued()
+    assert len(made) == 0, (
+        f"posting {len(ids) - 1} jobs made {len(made)} new redis.Redis client(s); expected none: kombu's Redis "
+        "channel builds one per message unless it keeps one (workit/celery_app.py, RedisChannel), and "
+        "building it is the largest piece of work POST /mailers repeats for nothing (bench/README.md)."
     )
