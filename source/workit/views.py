@@ -328,7 +328,7 @@ def refuse_unreadable_forms() -> tuple[str, int] | None:
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(body) >= limit:
         raise RequestEntityTooLarge()
-    #> 08-
+    #> extra 08
     # A body that ends before its Content-Length is an incomplete message (RFC 9112, section
     # 6.3): the client went away in the middle. Acting on it would queue a cut-off thought.
     if request.content_length is not None and len(body) < request.content_length:

@@ -187,10 +187,6 @@ def refuse_unreadable_forms() -> tuple[str, int] | None:
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(body) >= limit:
         raise RequestEntityTooLarge()
-    # A body that ends before its Content-Length is an incomplete message (RFC 9112, section
-    # 6.3): the client went away in the middle. Acting on it would queue a cut-off thought.
-    if request.content_length is not None and len(body) < request.content_length:
-        abort(400)
     if request.mimetype not in (URLENCODED, MULTIPART) or is_utf8_form(body, request.mimetype):
         return None
     return form_page(NOT_UTF8), 400
