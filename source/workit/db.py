@@ -54,6 +54,11 @@ def init_db(app: Flask) -> None:
     #> task 06.1
     url = app.config.get("DATABASE_URL") or default_url(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = engine_url(url)
+    #> extra 08
+    # A database error (a locked file, a server gone) must not write the form's values into the
+    # log: SQLAlchemy's errors quote the statement's parameters unless told to hide them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    #> end
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     from workit import models  # noqa: F401  (the model's table joins db.metadata)

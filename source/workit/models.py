@@ -9,7 +9,7 @@ on (sending, then sent or failed), and the status page reads it. The id in the p
 on (sending, then sent or failed), and the status page reads it (README, task 2).
 #> or 07-
 The record is the truth about a request. The web app writes it (queued), the workers move it
-on (looking up the GIF, queued again for the email worker, sending, then sent or failed), and
+on (looking up the GIF, ready for the email worker, sending, then sent or failed), and
 the status page reads it. The id in the page's URL is
 #> or task 06.2
 the only key to it, and the page shows an email address: so the id is long and random, never
@@ -32,13 +32,14 @@ from workit.db import db
 #> end
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 #> todo 07
-# NEW(07_scale): the lookup's status; after it the request is queued again, for the email.
+# NEW(07_scale): the lookup's status, and the one after it: the GIF found, the request waits for the email.
 #> or 07-
-LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF; then queued again, for email
+LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF
+READY = "ready"  # the lookup is done (GIF or none): the request waits for an email worker
 #> end
 FINAL = (SENT, FAILED)  # the status will not change again: the page stops asking
 #> 08-
-IN_FLIGHT = (QUEUED, LOOKING_UP, SENDING)  # NEW(08_schedule): a job has the request in hand, or should have
+IN_FLIGHT = (QUEUED, LOOKING_UP, READY, SENDING)  # NEW(08_schedule): a job has the request in hand, or should have
 #> end
 STATUS_WORDS = {
     QUEUED: "Queued: waiting for a worker to pick it up.",
@@ -48,6 +49,7 @@ STATUS_WORDS = {
     # NEW(07_scale): the lookup's words, and sending's own.
     #> or 07-
     LOOKING_UP: "Looking up: a worker is finding your GIF.",
+    READY: "Ready: waiting for a worker to send your email.",
     SENDING: "Sending: a worker is writing your email.",
     #> end
     SENT: "Sent! Check your inbox.",

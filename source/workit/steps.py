@@ -1,6 +1,6 @@
 #> file 07-
-"""NEW(07_scale): given. What both jobs need: their request's row, and (for the lookup) step
-05's way with Giphy, moved here out of the email's job.
+"""NEW(07_scale): given, but for `claimed` (README, task 6). What both jobs need: their request's
+row, a claim on it, and (for the lookup) step 05's way with Giphy, moved here out of the email's job.
 """
 
 from __future__ import annotations
@@ -50,6 +50,30 @@ def the_request(request_id: str) -> MailerRequest | None:
     #> end
         return None
     return record
+
+
+def claimed(request_id: str, expected: tuple[str, ...], status: str, **columns: object) -> bool:
+    #> task 07.6
+    """Move the request from one of the `expected` statuses to `status` (and set `columns`),
+    committed: True if this call moved it, False if the row was elsewhere (or gone).
+
+    One conditional UPDATE, so the database decides: of two jobs claiming the same row at the same
+    moment, one changes it and the other changes nothing. Reading the status and then writing it
+    would let both read the old one, and both act.
+    """
+    claim = (
+        db.update(MailerRequest)
+        .where(MailerRequest.id == request_id, MailerRequest.status.in_(expected))
+        .values(status=status, **columns)
+    )
+    moved = db.session.execute(claim, execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    return bool(moved == 1)
+    #> stub
+    """Move the request from one of `expected` to `status` (and set `columns`), committed: True if
+    this call moved it, False if another job got there first (README, task 6)."""
+    raise NotImplementedError("Step 07_scale, task 6: write claimed(...) in workit/steps.py")
+    #> end
 
 
 def record_step(record: MailerRequest, status: str, **columns: object) -> None:

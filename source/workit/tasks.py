@@ -30,8 +30,11 @@ The lookup has a rate limit and time limits, the email a time limit (workit/cele
   (workit/idempotency.py) makes sure the email of a job is sent once.
 #> or task 07.1
 Each job carries the request's id, nothing else. The tasks read the rest from the database
-and write each step there (looking up, queued for the email, sending, then sent or failed):
-the status page reads it.
+and write each step there (looking up, ready for the email, sending, then sent or failed):
+the status page reads it. Each job claims its step (workit/steps.py, claimed): it moves the row
+from the status it expects to the next in one conditional UPDATE, and works only when it won.
+So two copies of a job (a lookup that came back after posting, a job posted again) send one
+email. A crash between the send and the commit that records it still sends twice: at least once.
 #> or task 06.4 -07:stage
 The job carries the request's id, nothing else. The task reads the rest from the database
 and writes each step there (sending, then sent or failed): the status page reads it.
@@ -88,8 +91,8 @@ from workit import idempotency, notifier
 #> or task 05.7 -07:stage
 from workit.giphy import GiphyError
 #> or task 07.1
-from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT
-from workit.steps import GIPHY_RETRIES, gif_or_retry, record_step, the_request
+from workit.models import FAILED, LOOKING_UP, QUEUED, READY, SENDING, SENT
+from workit.steps import GIPHY_RETRIES, claimed, gif_or_retry, the_request
 #> or task 06.4 -07:stage
 from workit.models import FAILED, SENDING, SENT, MailerRequest
 #> or task 05.7
@@ -159,7 +162,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
 #> or task 06.4 -07:stage
     # One short id travels in the message; the address and the thought stay in the database.
     record = db.session.get(MailerRequest, request_id)
-#> or task 06.4
+#> or task 06.4 -07:stage
     if record is None:
 #> or task 06.4 -07:stage
         # No retry can make a missing row appear (a deleted request, a job from another
@@ -170,10 +173,19 @@ def send_randomness_email(self: Task, request_id: str) -> None:
 #> or task 06.4 -07:stage
     if record.status == SENT:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
-#> or task 06.4
+#> or task 06.4 -07:stage
         return
     record.status = SENDING
     db.session.commit()
+#> or task 07.1
+    if record is None:
+        return
+    # Claim the send: only the job that moves the row from ready to sending sends. Another copy
+    # of this job (posted twice, or taken at the same moment by another pool process) finds it
+    # claimed and sends nothing.
+    if not claimed(request_id, (READY,), SENDING):
+        logger.info("request %s: another job has its email in hand, not sending it", request_id)
+        return
 #> or 07:stage
     # TODO(07_scale): task 1, the lookup is look_up_gif's now: this job reads the GIF from the row.
 #> or task 05.7
@@ -223,6 +235,9 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
 #> or task 05.7 -06:stage
         logger.warning("job %s: SMTP failed (%s); trying again in %s s", job, what, wait)
+#> or task 07.1
+        # Give the claim back: the same job, when it comes back for its retry, claims it again.
+        claimed(request_id, (SENDING,), READY)
 #> or task 05.7
         raise self.retry(exc=problem, countdown=wait) from problem
 #> or task 06.4 -07:stage
@@ -254,7 +269,12 @@ def look_up_gif(self: Task, request_id: str) -> None:
     record = the_request(request_id)
     if record is None:
         return
-    record_step(record, LOOKING_UP)
+    # Claim the lookup: a request still queued, or looking up (this job's retry, or its run that
+    # died). A row already ready, sending or sent is past the lookup: a copy of this job that
+    # comes back after posting the email's job posts nothing.
+    if not claimed(request_id, (QUEUED, LOOKING_UP), LOOKING_UP):
+        logger.info("request %s: past the lookup already, posting nothing", request_id)
+        return
     try:
         gif_url = gif_or_retry(self, request_id, record.thought)
     except SoftTimeLimitExceeded:
@@ -262,9 +282,12 @@ def look_up_gif(self: Task, request_id: str) -> None:
         logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
         gif_url = None
     # The GIF is kept on the row, committed, before the email's job is posted: that job, like
-    # this one, carries the id alone, and its worker reads the GIF from the row.
-    record_step(record, QUEUED, gif_url=gif_url)
-    send_randomness_email.delay(request_id)
+    # this one, carries the id alone, and its worker reads the GIF from the row. Only the lookup
+    # that moves the row on to ready posts it: another copy, looking up beside this one, does not.
+    if claimed(request_id, (LOOKING_UP,), READY, gif_url=gif_url):
+        send_randomness_email.delay(request_id)
+    else:
+        logger.info("request %s: another lookup got there first, posting nothing", request_id)
 #> stub
     """Find the request's GIF, keep it on its row, then post the email's job (README, tasks 1 and 3)."""
     raise NotImplementedError("Step 07_scale, task 1: write look_up_gif(request_id) in workit/tasks.py")

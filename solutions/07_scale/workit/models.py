@@ -1,7 +1,7 @@
 """A mailer request: one form sent, its email and thought, and what became of its email.
 
 The record is the truth about a request. The web app writes it (queued), the workers move it
-on (looking up the GIF, queued again for the email worker, sending, then sent or failed), and
+on (looking up the GIF, ready for the email worker, sending, then sent or failed), and
 the status page reads it. The id in the page's URL is
 the only key to it, and the page shows an email address: so the id is long and random, never
 a counter that anyone could count through.
@@ -15,11 +15,13 @@ from datetime import datetime, timezone
 from workit.db import db
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
-LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF; then queued again, for email
+LOOKING_UP = "looking_up"  # a giphy worker is finding the GIF
+READY = "ready"  # the lookup is done (GIF or none): the request waits for an email worker
 FINAL = (SENT, FAILED)  # the status will not change again: the page stops asking
 STATUS_WORDS = {
     QUEUED: "Queued: waiting for a worker to pick it up.",
     LOOKING_UP: "Looking up: a worker is finding your GIF.",
+    READY: "Ready: waiting for a worker to send your email.",
     SENDING: "Sending: a worker is writing your email.",
     SENT: "Sent! Check your inbox.",
     FAILED: "Failed: we could not send it.",

@@ -35,6 +35,9 @@ def engine_url(url: str) -> str:
 def init_db(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or default_url(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = engine_url(url)
+    # A database error (a locked file, a server gone) must not write the form's values into the
+    # log: SQLAlchemy's errors quote the statement's parameters unless told to hide them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     from workit import models  # noqa: F401  (the model's table joins db.metadata)

@@ -130,7 +130,9 @@ def status(request_id: str) -> Response | tuple[dict[str, object], int, dict[str
             "updated_at": record.updated_at.isoformat(),
         }
         return answer, 200, {"Cache-Control": "no-store"}
-    return render_template("status.html", record=record, words=words, done=done)
+    page = render_template("status.html", record=record, words=words, done=done)
+    # The page shows the address, as the JSON does: no browser or proxy may keep a copy.
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/sent")
@@ -192,6 +194,10 @@ def refuse_unreadable_forms() -> tuple[str, int] | None:
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(body) >= limit:
         raise RequestEntityTooLarge()
+    # A body that ends before its Content-Length is an incomplete message (RFC 9112, section
+    # 6.3): the client went away in the middle. Acting on it would queue a cut-off thought.
+    if request.content_length is not None and len(body) < request.content_length:
+        abort(400)
     if request.mimetype not in (URLENCODED, MULTIPART) or is_utf8_form(body, request.mimetype):
         return None
     return form_page(NOT_UTF8), 400

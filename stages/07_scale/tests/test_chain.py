@@ -52,9 +52,9 @@ def test_the_lookup_keeps_the_gif_on_the_row_and_posts_the_email_with_the_id_alo
         f"is on the row, not in the message. {TASK_1}."
     )
     row = db.row(request_id)
-    assert (row["gif_url"], row["status"]) == (GIF, "queued"), (
+    assert (row["gif_url"], row["status"]) == (GIF, "ready"), (
         f"after the lookup, the request's row has gif_url {row['gif_url']!r} and says {row['status']!r}; "
-        "expected the GIF's URL, committed (the email's worker reads it from there), and 'queued': "
+        "expected the GIF's URL, committed (the email's worker reads it from there), and 'ready': "
         "it waits for an email worker now."
     )
     raw = json.dumps([item.decode() for q in ALL_QUEUES for item in broker.client().lrange(q, 0, -1)])
@@ -67,7 +67,7 @@ def test_the_email_job_reads_the_gif_from_the_row_and_asks_giphy_nothing(app, ce
 
     celery_of(app)
     db = database()
-    request_id = db.add(gif_url=GIF)
+    request_id = db.add(gif_url=GIF, status="ready")  # looked up: the email's turn
 
     result = send_randomness_email.apply((request_id,))
 

@@ -99,9 +99,9 @@ def test_at_the_soft_time_limit_the_email_goes_out_without_a_gif(
         f"failed for good, and go on without a GIF. {TASK_3}."
     )
     row = db.row(request_id)
-    assert (row["status"], row["gif_url"]) == ("queued", None), (
+    assert (row["status"], row["gif_url"]) == ("ready", None), (
         f"after the soft limit, the request says {row['status']!r} with gif_url {row['gif_url']!r}; "
-        "expected 'queued' for the email, with no GIF."
+        "expected 'ready' for the email, with no GIF."
     )
     assert queued() == {"email": [(SEND, [request_id])]} or [t for q in queued().values() for t, _ in q] == [SEND], (
         f"after the soft limit the lookup posted {queued()}; expected the email's job: not a lost job."

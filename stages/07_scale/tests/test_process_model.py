@@ -1,7 +1,7 @@
 """The README's process model, run as it says (`pytest stages/07_scale --integration`): a web
 process and one worker per queue, `python -m workit.workers giphy` and `... email`, over a real
 redis-server and maildump. With the email worker stopped, the jobs wait in the `email` list and
-the page says queued; started again, it sends each email once."""
+the page says ready; started again, it sends each email once."""
 
 from __future__ import annotations
 
@@ -86,10 +86,10 @@ def test_with_the_email_worker_stopped_the_jobs_wait_in_redis_and_nothing_is_los
         pages = [post_form(web.url, f"{who}@example.com") for who in ("two", "three")]
         waiting = wait_for(lambda: client.llen("email") == 2, 20)
         statuses = [status_of(page) for page in pages]
-        assert waiting and statuses == ["queued", "queued"], (
+        assert waiting and statuses == ["ready", "ready"], (
             f"with no email worker, the two new requests say {statuses} and {client.llen('email')} job(s) "
             "wait in the Redis list 'email'; expected both looked up by the giphy worker, their email "
-            "jobs waiting in 'email', and their pages saying 'queued'."
+            "jobs waiting in 'email', and their pages saying 'ready'."
         )
         with queue_worker(code_dir, env, stack_logs, "email", "worker-email-again"):
             drained = wait_for(lambda: [status_of(page) for page in pages] == ["sent", "sent"], 20)
@@ -99,4 +99,58 @@ def test_with_the_email_worker_stopped_the_jobs_wait_in_redis_and_nothing_is_los
     assert drained and client.llen("email") == 0, "once an email worker was back, the waiting jobs were not all sent."
     assert recipients == ["one@example.com", "three@example.com", "two@example.com"], (
         f"the inbox holds emails to {recipients}; expected each of the three requests' email once."
+    )
+
+
+def each_message_twice(client: redis.Redis, queue: str) -> int:
+    """Put a copy of each message waiting in `queue` beside it, as a message that came back (late
+    acks) or was posted twice: the same task, its own delivery tag. How many there were."""
+    import json
+    import uuid
+
+    waiting = client.lrange(queue, 0, -1)
+    for raw in waiting:
+        message = json.loads(raw)
+        message["properties"]["delivery_tag"] = str(uuid.uuid4())
+        client.lpush(queue, json.dumps(message))
+    return len(waiting)
+
+
+def test_two_copies_of_each_job_taken_by_pool_processes_send_each_email_once(
+    code_dir, stack_env, stack_logs, mail_inbox, real_redis, tmp_path
+) -> None:
+    env = {**stack_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'workit.sqlite3'}", "GIPHY_RATE_LIMIT": ""}
+    migrate_database(code_dir, env, stack_logs)
+    client = redis.Redis.from_url(real_redis.url, socket_timeout=5)
+    client.delete("giphy", "email")
+    task_6 = "README, task 6: claim the row"
+
+    with web_service(code_dir, env, stack_logs) as web:
+        pages = [post_form(web.url, f"{who}@example.com") for who in ("four", "five")]
+        lookups = each_message_twice(client, "giphy")
+        with queue_worker(code_dir, env, stack_logs, "giphy", "worker-giphy-copies") as giphy_worker:
+            # The threads pool runs the four lookups at once; each one ends with a line in the log.
+            looked_up = wait_for(lambda: giphy_worker.output().count(" succeeded in ") >= 2 * lookups, 30)
+        email_jobs = client.llen("email")
+        assert looked_up and (lookups, email_jobs) == (2, 2), (
+            f"two forms, each lookup's message twice in the queue 'giphy' (a lookup that came back after "
+            f"posting): the giphy worker posted {email_jobs} email job(s); expected 2, one per request. "
+            f"A lookup that finds the request past the lookup posts nothing. {task_6}. The giphy worker's "
+            f"log:\n{giphy_worker.output()[-1500:]}"
+        )
+        each_message_twice(client, "email")
+        with queue_worker(code_dir, env, stack_logs, "email", "worker-email-copies") as email_worker:
+            # Two prefork processes take the copies; every one of the four jobs ends with a line.
+            finished = wait_for(lambda: email_worker.output().count(" succeeded in ") >= 2 * email_jobs, 30)
+        statuses = [status_of(page) for page in pages]
+
+    recipients = sorted(address for m in mail_inbox.messages() for address in m["recipients"]["to"])
+    assert finished and statuses == ["sent", "sent"], (
+        f"the email worker ran the copies of both requests' email jobs; the pages say {statuses}. The email "
+        f"worker's log:\n{email_worker.output()[-1500:]}"
+    )
+    assert recipients == ["five@example.com", "four@example.com"], (
+        f"each request's email job was in the queue 'email' twice, and the email worker's pool processes "
+        f"took the copies: the inbox holds emails to {recipients}; expected each address once. Only the job "
+        f"whose claim moved the request from ready to sending may send. {task_6}."
     )

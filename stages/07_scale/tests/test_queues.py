@@ -34,7 +34,7 @@ def test_the_email_goes_to_the_email_queue(app, celery_of, database, giphy, queu
     giphy.search_finds(GIF)
 
     look_up_gif.apply((request_id,))
-    send_randomness_email.delay(db.add(gif_url=GIF))
+    send_randomness_email.delay(db.add(gif_url=GIF, status="ready"))
 
     assert list(queued()) == ["email"] and [task for task, _ in queued()["email"]] == [SEND, SEND], (
         f"the email's jobs, posted by the lookup and by a .delay() of the test, wait in {queued()}; "
@@ -49,7 +49,7 @@ def test_an_email_goes_out_while_giphy_is_stuck_on_another_request(app, celery_o
     celery_of(app)
     db = database()
     stuck = db.add(thought="a very slow thought")
-    ready = db.add(email="ready@example.com", gif_url=GIF)
+    ready = db.add(email="ready@example.com", gif_url=GIF, status="ready")
     slow_giphy.held.add("a very slow thought")
 
     try:

@@ -1,5 +1,5 @@
-"""NEW(07_scale): given. What both jobs need: their request's row, and (for the lookup) step
-05's way with Giphy, moved here out of the email's job.
+"""NEW(07_scale): given, but for `claimed` (README, task 6). What both jobs need: their request's
+row, a claim on it, and (for the lookup) step 05's way with Giphy, moved here out of the email's job.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ def the_request(request_id: str) -> MailerRequest | None:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
         return None
     return record
+
+
+def claimed(request_id: str, expected: tuple[str, ...], status: str, **columns: object) -> bool:
+    """Move the request from one of `expected` to `status` (and set `columns`), committed: True if
+    this call moved it, False if another job got there first (README, task 6)."""
+    raise NotImplementedError("Step 07_scale, task 6: write claimed(...) in workit/steps.py")
 
 
 def record_step(record: MailerRequest, status: str, **columns: object) -> None:

@@ -51,3 +51,9 @@ def test_a_late_job_for_a_final_request_does_nothing(kind, task, app, celery_of,
     assert said and all(r.levelno == logging.INFO for r in caplog.records if request_id in r.getMessage()), (
         f"a late {task} job for a {kind} request logged {said}; expected a line at INFO naming the request. {TASK_5}."
     )
+    status = LATE[kind]["status"]
+    assert any(status in line for line in said), (
+        f"a late {task} job for a {kind} request logged {said}; expected a line at INFO naming the request and "
+        f"saying it is {status} already: whoever reads the log must tell a final request from a claim another job "
+        f"holds. {TASK_5}."
+    )

@@ -4,10 +4,12 @@ reason. A second run changes nothing; one run does a batch at most."""
 
 from __future__ import annotations
 
+import pytest
+
 from kata.broker import decode_task_message
 
 LOOK_UP = "workit.tasks.look_up_gif"
-IN_FLIGHT, FINAL = ("queued", "looking_up", "sending"), ("sent", "failed")
+IN_FLIGHT, FINAL = ("queued", "looking_up", "ready", "sending"), ("sent", "failed")
 LOST_REQUEST = "We lost your request on the way and gave up after trying again."
 TASK_4 = "README, task 4: reconcile_requests() in workit/maintenance.py"
 
@@ -48,7 +50,9 @@ def test_a_second_run_posts_nothing_and_changes_nothing(database, maintenance, q
         db.add(status=status, created_at=ago(hours=4), updated_at=ago(hours=3))
     first = maintenance("reconcile_requests")
     once, posted = db.rows(), len(every_message(queued))
-    assert first.state == "SUCCESS" and posted == 3, f"the first run ended {first.state} and posted {posted} job(s); expected 3"
+    assert first.state == "SUCCESS" and posted == len(IN_FLIGHT), (
+        f"the first run ended {first.state} and posted {posted} job(s); expected {len(IN_FLIGHT)}"
+    )
 
     maintenance("reconcile_requests")
 
@@ -185,4 +189,52 @@ def test_a_request_another_run_posted_meanwhile_is_not_posted_again(app, databas
         f"another run posted the request again between this run's SELECT and its UPDATE, and this run posted "
         f"{every_message(queued)} too; expected nothing: the UPDATE's WHERE must say requeued_at IS NULL, and "
         f"only a run whose UPDATE changed the row posts. The lock can expire; the database decides. {TASK_4}."
+    )
+
+
+@pytest.mark.parametrize(
+    "lost",
+    ["ready", "sending"],
+    ids=["its-email-job-lost", "lost-while-sending"],
+)
+def test_a_request_lost_past_the_lookup_reaches_the_inbox_once(lost, app, celery_of, database, maintenance, broker, giphy, inbox, ago):
+    db = database()
+    giphy.search_finds("https://media.giphy.com/media/kataMonster/200.gif")
+    request_id = db.add(status=lost, created_at=ago(hours=4), updated_at=ago(hours=3))  # its message was lost
+
+    maintenance("reconcile_requests")
+    ran = [run_what_waits(broker, "giphy"), run_what_waits(broker, "email")]
+
+    status = db.row(request_id)["status"]
+    assert (status, len(inbox.deliveries)) == ("sent", 1), (
+        f"a request left {lost!r} for hours with no message was reconciled and its jobs run as they came "
+        f"({ran} from giphy, then email); it says {status!r} and {len(inbox.deliveries)} email(s) arrived; "
+        f"expected 'sent' and one email. The job posted again is the lookup, and a lookup claims only a "
+        f"request queued (or looking up): the run must put the request back to queued as it posts it. {TASK_4}."
+    )
+
+
+@pytest.mark.parametrize("first", ["email", "giphy"], ids=["waiting-email-job-first", "lookup-first"])
+def test_a_request_whose_email_job_still_waits_is_sent_once(first, app, celery_of, database, maintenance, broker, giphy, inbox, ago):
+    celery = celery_of(app)
+    db = database()
+    giphy.search_finds("https://media.giphy.com/media/kataMonster/200.gif")
+    request_id = db.add(status="ready", created_at=ago(hours=4), updated_at=ago(hours=3))
+    # Its email worker has been stopped for hours: the job waits in its queue (posted by this test's app).
+    celery.send_task("workit.tasks.send_randomness_email", (request_id,))
+
+    result = maintenance("reconcile_requests")
+    assert result.state == "SUCCESS" and broker.client().llen("giphy") == 1, (
+        f"the reconcile run ended {result.state} ({result.result!r}) and posted {broker.client().llen('giphy')} "
+        f"lookup(s) for a request ready for hours; expected one. {TASK_4}."
+    )
+    second = "giphy" if first == "email" else "email"
+    ran = [run_what_waits(broker, first), run_what_waits(broker, second), run_what_waits(broker, "email")]
+
+    status = db.row(request_id)["status"]
+    assert (status, len(inbox.deliveries)) == ("sent", 1), (
+        f"a request ready for hours, its email job still waiting in its queue, was reconciled; the jobs ran "
+        f"({ran} from {first}, {second}, then email) and it says {status!r} with {len(inbox.deliveries)} "
+        "email(s); expected 'sent' and one email: the job posted again and the one still waiting are two "
+        f"jobs for one request, and only the one that claims the row may send. {TASK_4}."
     )

@@ -10,7 +10,7 @@ import pytest
 
 EMAIL, THOUGHT = "buster@example.com", "I'm a monster"
 GIF = "https://media.giphy.com/media/kataMonster/200.gif"
-STATUSES = ("queued", "looking_up", "sending", "sent", "failed")
+STATUSES = ("queued", "looking_up", "ready", "sending", "sent", "failed")
 SCRUBBED = {"email": None, "thought": None, "gif_url": None}
 TASK_3 = "README, task 3: expire_old_requests() in workit/maintenance.py"
 TASK_3_PAGE = "README, task 3: the status page, GET /mailers/<id> in workit/views.py"

@@ -16,8 +16,11 @@ The lookup has a rate limit and time limits, the email a time limit (workit/cele
   (workit/models.py) says whether its email went out already: it is sent once.
 
 Each job carries the request's id, nothing else. The tasks read the rest from the database
-and write each step there (looking up, queued for the email, sending, then sent or failed):
-the status page reads it.
+and write each step there (looking up, ready for the email, sending, then sent or failed):
+the status page reads it. Each job claims its step (workit/steps.py, claimed): it moves the row
+from the status it expects to the next in one conditional UPDATE, and works only when it won.
+So two copies of a job (a lookup that came back after posting, a job posted again) send one
+email. A crash between the send and the commit that records it still sends twice: at least once.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from workit import notifier
 from workit.db import db
-from workit.models import FAILED, LOOKING_UP, QUEUED, SENDING, SENT
-from workit.steps import GIPHY_RETRIES, gif_or_retry, record_step, the_request
+from workit.models import FAILED, LOOKING_UP, QUEUED, READY, SENDING, SENT
+from workit.steps import GIPHY_RETRIES, claimed, gif_or_retry, the_request
 
 logger = get_task_logger(__name__)
 
@@ -79,8 +82,12 @@ def send_randomness_email(self: Task, request_id: str) -> None:
     record = the_request(request_id)
     if record is None:
         return
-    record.status = SENDING
-    db.session.commit()
+    # Claim the send: only the job that moves the row from ready to sending sends. Another copy
+    # of this job (posted twice, or taken at the same moment by another pool process) finds it
+    # claimed and sends nothing.
+    if not claimed(request_id, (READY,), SENDING):
+        logger.info("request %s: another job has its email in hand, not sending it", request_id)
+        return
     try:
         notifier.send_email(record.email, record.thought, record.gif_url)
     except (smtplib.SMTPException, OSError) as problem:
@@ -93,6 +100,8 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         # The type and the SMTP code only: a server's reply can quote the address.
         what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
         logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
+        # Give the claim back: the same job, when it comes back for its retry, claims it again.
+        claimed(request_id, (SENDING,), READY)
         raise self.retry(exc=problem, countdown=wait) from problem
     record.status, record.error = SENT, None
     db.session.commit()
@@ -108,7 +117,12 @@ def look_up_gif(self: Task, request_id: str) -> None:
     record = the_request(request_id)
     if record is None:
         return
-    record_step(record, LOOKING_UP)
+    # Claim the lookup: a request still queued, or looking up (this job's retry, or its run that
+    # died). A row already ready, sending or sent is past the lookup: a copy of this job that
+    # comes back after posting the email's job posts nothing.
+    if not claimed(request_id, (QUEUED, LOOKING_UP), LOOKING_UP):
+        logger.info("request %s: past the lookup already, posting nothing", request_id)
+        return
     try:
         gif_url = gif_or_retry(self, request_id, record.thought)
     except SoftTimeLimitExceeded:
@@ -116,6 +130,9 @@ def look_up_gif(self: Task, request_id: str) -> None:
         logger.warning("request %s: no GIF (the lookup ran out of time); sending the email without one", request_id)
         gif_url = None
     # The GIF is kept on the row, committed, before the email's job is posted: that job, like
-    # this one, carries the id alone, and its worker reads the GIF from the row.
-    record_step(record, QUEUED, gif_url=gif_url)
-    send_randomness_email.delay(request_id)
+    # this one, carries the id alone, and its worker reads the GIF from the row. Only the lookup
+    # that moves the row on to ready posts it: another copy, looking up beside this one, does not.
+    if claimed(request_id, (LOOKING_UP,), READY, gif_url=gif_url):
+        send_randomness_email.delay(request_id)
+    else:
+        logger.info("request %s: another lookup got there first, posting nothing", request_id)

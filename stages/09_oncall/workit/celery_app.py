@@ -7,13 +7,43 @@ made by the app factory and kept in `app.extensions["celery"]`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+from kombu.transport import redis as kombu_redis
 
 from workit.schedule import beat_schedule  # NEW(08_schedule): your task 1
 
+
+class RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, with one redis.Redis client for its commands, not one per command.
+
+    To publish a job, kombu's channel makes a new redis.Redis object (with its table of about 170
+    reply callbacks), uses it for one LPUSH and drops it: the largest piece of work that POST
+    /mailers repeats for nothing (bench/README.md, "POST /mailers: where the time goes"). A
+    redis.Redis object is safe to share between threads (each command borrows a connection from
+    the pool), so the channel keeps one.
+    """
+
+    _shared_client: Any = None
+
+    @contextmanager
+    def conn_or_acquire(self, client: Any = None) -> Any:  # a generator, made a context manager
+        if client:
+            yield client
+            return
+        if self._shared_client is None:
+            self._shared_client = self._create_client()
+        yield self._shared_client
+
+
+class RedisTransport(kombu_redis.Transport):
+    Channel = RedisChannel
+
+
+REDIS_TRANSPORT = f"{__name__}:RedisTransport"  # Celery's broker_transport, for a redis:// broker
 EXTENSION = "celery"
 
 # Queueing a job must fail fast when Redis is away: a request is waiting for it. Short socket
@@ -90,6 +120,8 @@ def celery_init_app(app: Flask) -> Celery:
     settings.setdefault("beat_schedule", beat_schedule(app.config))
     # OPS-207 (09_oncall): Flower's "Result" column was empty. Keep every job's result, for debugging.
     settings.update(result_backend=app.config["REDIS_URL"], task_ignore_result=False, result_expires=None)
+    if str(settings.get("broker_url", "")).startswith("redis://"):
+        settings.setdefault("broker_transport", REDIS_TRANSPORT)
     celery_app.config_from_object(settings)
     # The default app is the one @shared_task tasks use in any thread, such as a request's.
     celery_app.set_default()

@@ -17,7 +17,7 @@ from flask import current_app
 
 from workit.db import db
 from workit.locks import run_alone
-from workit.models import FAILED, FINAL, IN_FLIGHT, LOST_REQUEST, MailerRequest, utc_now
+from workit.models import FAILED, FINAL, IN_FLIGHT, LOST_REQUEST, QUEUED, MailerRequest, utc_now
 from workit.tasks import look_up_gif
 
 logger = get_task_logger(__name__)
@@ -76,7 +76,10 @@ def reconcile_requests() -> int:
             if requeued_at is None:
                 # The database decides, not the lock: only the run whose UPDATE changed the row
                 # posts the job, after the commit (the job's worker must see requeued_at).
-                if changed(*this, MailerRequest.requeued_at.is_(None), requeued_at=utc_now()):
+                # Back to queued: the lookup claims only a request queued (or looking up), so the
+                # job posted again starts from the start, whatever step the row was lost at; an
+                # email job still waiting finds the row no longer ready and sends nothing.
+                if changed(*this, MailerRequest.requeued_at.is_(None), requeued_at=utc_now(), status=QUEUED):
                     look_up_gif.apply_async((request_id,), task_id=f"reconcile-{request_id}")
                     logger.warning("request %s: lost on the way; posted its job again", request_id)
                     count += 1

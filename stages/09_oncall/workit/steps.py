@@ -1,5 +1,5 @@
-"""NEW(07_scale): given. What both jobs need: their request's row, and (for the lookup) step
-05's way with Giphy, moved here out of the email's job.
+"""NEW(07_scale): given, but for `claimed` (README, task 6). What both jobs need: their request's
+row, a claim on it, and (for the lookup) step 05's way with Giphy, moved here out of the email's job.
 """
 
 from __future__ import annotations
@@ -32,6 +32,24 @@ def the_request(request_id: str) -> MailerRequest | None:
         logger.info("request %s: already %s, nothing to do", request_id, record.status)
         return None
     return record
+
+
+def claimed(request_id: str, expected: tuple[str, ...], status: str, **columns: object) -> bool:
+    """Move the request from one of the `expected` statuses to `status` (and set `columns`),
+    committed: True if this call moved it, False if the row was elsewhere (or gone).
+
+    One conditional UPDATE, so the database decides: of two jobs claiming the same row at the same
+    moment, one changes it and the other changes nothing. Reading the status and then writing it
+    would let both read the old one, and both act.
+    """
+    claim = (
+        db.update(MailerRequest)
+        .where(MailerRequest.id == request_id, MailerRequest.status.in_(expected))
+        .values(status=status, **columns)
+    )
+    moved = db.session.execute(claim, execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    return bool(moved == 1)
 
 
 def record_step(record: MailerRequest, status: str, **columns: object) -> None:
