@@ -98,13 +98,15 @@ def queues() -> tuple[dict[str, object], int]:
 
     from workit.celery_app import QUEUES
     from workit.db import db
-    from workit.models import QUEUED, MailerRequest, utc_now
+    from workit.models import QUEUED, READY, MailerRequest, utc_now
 
     # A worker can be up, answer every ping, and consume nothing (celery#8030): only the work
     # itself says whether it gets done. How many jobs wait in each queue's Redis list, and how
     # long the request that has waited longest for a worker has waited.
     depth = {queue: int(get_redis().llen(queue)) for queue in QUEUES}
-    oldest = db.session.scalar(select(func.min(MailerRequest.updated_at)).where(MailerRequest.status == QUEUED))
+    # waiting for a worker: for the lookup (queued) or for the email (ready)
+    waiting = MailerRequest.status.in_((QUEUED, READY))
+    oldest = db.session.scalar(select(func.min(MailerRequest.updated_at)).where(waiting))
     if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no time zone: the column is UTC
         oldest = oldest.replace(tzinfo=timezone.utc)
     waited = max(0.0, (utc_now() - oldest).total_seconds()) if oldest is not None else 0.0

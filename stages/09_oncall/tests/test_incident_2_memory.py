@@ -89,7 +89,7 @@ def test_incident_2_the_real_email_worker_replaces_its_pool_processes(code_dir, 
         for request_id in ids:
             connection.execute(
                 "INSERT INTO mailer_requests (id, email, thought, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (request_id, "buster@example.com", "I'm a monster", "queued", now, now),
+                (request_id, "buster@example.com", "I'm a monster", "ready", now, now),
             )
 
     command = [sys.executable, "-m", "workit.workers", "email", "--without-gossip", "--without-mingle"]

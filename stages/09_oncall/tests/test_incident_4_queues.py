@@ -30,7 +30,7 @@ def post_emails(count: int, request_id: str) -> None:
 def test_incident_4_a_request_waiting_too_long_makes_the_probe_fail(app, celery_of, client, database, ago):
     celery_of(app)
     db = database()
-    waiting = db.add(status="queued", gif_url=None, created_at=ago(minutes=45), updated_at=ago(minutes=40))
+    waiting = db.add(status="ready", gif_url=None, created_at=ago(minutes=45), updated_at=ago(minutes=40))
     post_emails(3, waiting)
 
     status, body = probe(client)
@@ -54,7 +54,7 @@ def test_incident_4_the_wait_counts_from_when_the_request_last_moved(app, celery
     celery_of(app)
     db = database()
     # Made three hours ago; its lookup finished ten minutes ago, and it waits for the email worker.
-    db.add(status="queued", created_at=ago(hours=3), updated_at=ago(minutes=10))
+    db.add(status="ready", created_at=ago(hours=3), updated_at=ago(minutes=10))
 
     status, body = probe(client)
     assert 600 - 5 <= float(body.get("oldest_wait_seconds", -1)) <= 600 + 60, (
