@@ -24,6 +24,7 @@ from typing import Any
 
 from kata.layout import DETAILS_ENV, RECORD_ENV, TARGET_ENV, Stage
 from kata.selfcheck import Outcome, final_outcomes, load_outcomes
+from kata.services import service_of
 
 POLL_SECONDS = 0.05
 
@@ -85,6 +86,7 @@ class StageResult:
     stage: str
     tests: list[TestResult] = field(default_factory=list)
     broken: list[BrokenFile] = field(default_factory=list)
+    not_run: list[TestResult] = field(default_factory=list)  # skipped for want of a service
 
     @property
     def total(self) -> int:
@@ -306,7 +308,10 @@ def _assemble(
             test.message = f"not run: pytest stopped early (exit code {exit_code})"
     for test in tests.values():
         if test.stage in results:
-            results[test.stage].tests.append(test)
+            # Skipped for want of a service (no Chromium, no PostgreSQL: kata.services): not
+            # the learner's to pass, so out of the count and the grade, as if never collected.
+            missing = test.status == "skipped" and service_of(test.message) is not None
+            (results[test.stage].not_run if missing else results[test.stage].tests).append(test)
     problem = ""
     tail = "\n".join(log.strip().splitlines()[-15:])
     if timed_out:
