@@ -98,14 +98,17 @@ def test_the_embedded_redis_process_hangs_stops_and_ends_like_redis_server(tmp_p
     # A parent that dies without cleaning up (a killed test run) leaves no Redis behind.
     script = (
         "import os, sys; from pathlib import Path; from kata.stack import embedded_redis_process\n"
-        f"info = embedded_redis_process(Path({str(tmp_path)!r})).__enter__()\n"
-        "print(info.service.process.pid, flush=True); os._exit(0)\n"
+        f"redis = embedded_redis_process(Path({str(tmp_path)!r}))\n"  # kept: collected, it would stop the server
+        "print(redis.__enter__().service.process.pid, flush=True); os._exit(0)\n"
     )
     child = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=30).stdout)
     deadline = time.monotonic() + 5
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child), f"the embedded Redis (pid {child}) outlived its parent"
+    outlived = _alive(child)
+    if outlived:
+        os.kill(child, signal.SIGKILL)  # this test leaves no process behind either
+    assert not outlived, f"the embedded Redis (pid {child}) outlived its parent"
 
 
 def _alive(pid: int) -> bool:
