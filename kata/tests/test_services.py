@@ -186,3 +186,45 @@ def test_the_learner_s_runner_leaves_a_service_skip_out_of_the_count(tmp_path: P
     result = run.stage("06_status")
     assert [t.nodeid for t in result.not_run] == [BROWSER]
     assert [t.nodeid for t in result.tests] == [POSTGRES] and result.failures == result.tests
+
+
+SERVICE_TESTS = '''
+import pytest
+from kata.services import missing
+from workit import answer
+
+def test_answer():
+    assert answer() == 42, "answer() should return 42"
+
+@pytest.fixture
+def browser():
+    missing("chromium", "drives a headless Chromium")
+
+def test_in_the_browser(browser):
+    assert answer() == 42
+'''
+
+
+@pytest.mark.timeout(180)  # two pytest sessions in subprocesses: slow on a busy machine
+def test_the_selfcheck_names_what_did_not_run_in_its_last_lines(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from kata.cli import main
+
+    pytester.makeconftest('pytest_plugins = ["kata.plugin"]\n')
+    pytester.makeini("[pytest]\naddopts = --import-mode=importlib\nmarkers = given: g\n")
+    for target, body in (("stages", 'def answer():\n    raise NotImplementedError("Step 01_a: return 42")\n'), ("solutions", "def answer():\n    return 42\n")):
+        (pytester.path / target / "01_a" / "workit").mkdir(parents=True)
+        (pytester.path / target / "01_a" / "workit" / "__init__.py").write_text(body)
+    (pytester.path / "stages" / "01_a" / "tests").mkdir()
+    (pytester.path / "stages" / "01_a" / "tests" / "test_it.py").write_text(SERVICE_TESTS)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    shown = CliRunner().invoke(main, ["--root", str(pytester.path), "selfcheck"])
+    # The tree has no README or hints (problems of their own); what matters is what comes last.
+    assert "test_in_the_browser: " not in shown.output, shown.output  # not one of the problems
+    assert shown.output.strip().splitlines()[-3:] == [
+        "1 test did not run here, for want of chromium (skipped, not failed):",
+        "  - stages/01_a/tests/test_it.py::test_in_the_browser (needs chromium)",
+        "To run it: sudo apt-get install chromium",
+    ], shown.output
+    assert "ok (1 not run: no chromium)" in shown.output or "PROBLEMS (1 not run: no chromium)" in shown.output, shown.output
