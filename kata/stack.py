@@ -201,7 +201,8 @@ def embedded_redis_process(logs: Path, name: str = "redis") -> Iterator[RedisInf
         listening.listen(128)
         url = f"redis://{HOST}:{listening.getsockname()[1]}/0"
         command = [sys.executable, "-m", "kata.embedded_redis", str(listening.fileno())]
-        service = spawn(name, command, logs, pass_fds=(listening.fileno(),), stdin_pipe=True)
+        here = Path(__file__).resolve().parents[1]  # `-m` imports this kata, wherever the caller runs
+        service = spawn(name, command, logs, cwd=here, pass_fds=(listening.fileno(),), stdin_pipe=True)
     finally:
         listening.close()  # the child's copy alone listens: once it is gone, connections are refused
     with running(service):
