@@ -51,7 +51,7 @@ def test_a_form_sent_twice_sends_one_email(app, client, celery_of, giphy, inbox,
     )
 
 
-# --- the real thing: redis-server stopped (SIGSTOP) under a warm connection ---------------
+# --- the real thing: Redis stopped (SIGSTOP) under a warm connection ---------------------
 
 
 @pytest.fixture
