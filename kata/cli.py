@@ -816,14 +816,32 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
         problems += [f"{verdict.stage}: {p}" for p in verdict.problems]
     click.echo(f"\nself-check took {time.monotonic() - started:.1f} s")
     checks = sum(v.solution_passing + v.skeleton_failing + v.given for v in verdicts)
+    not_run = [entry for verdict in verdicts for entry in verdict.not_run]
     if problems:
         click.echo(f"\n{len(problems)} problem(s):", err=True)
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         click.echo(f"selfcheck: {checks} passed, {len(problems)} failed")
+        _not_run_lines(not_run)
         raise SystemExit(1)
     click.echo("self-check passed: every solution passes, every skeleton fails as intended.")
     click.echo(f"selfcheck: {checks} passed, 0 failed")
+    _not_run_lines(not_run)
+
+
+def _not_run_lines(not_run: list[Any]) -> None:
+    """The tests skipped for want of a service (kata.services), last: here, or under `make test`
+    (KATA_NOT_RUN) in its folder, for make test's own last lines."""
+    from kata.services import NOT_RUN_ENV, summary_lines, write_not_run
+
+    folder = os.environ.get(NOT_RUN_ENV)
+    if folder:
+        write_not_run(folder, "selfcheck", not_run)
+        if not_run:
+            click.echo(f"{len(not_run)} test(s) not run here for want of a service: listed at the end.")
+        return
+    for line in summary_lines(not_run):
+        click.echo(click.style(line, fg="yellow"))
 
 
 @main.command()

@@ -193,6 +193,19 @@ def status_lines(root: Path, stages: list[Stage], run: TestRun, target: str) -> 
 def check_lines(
     root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool = False, review: bool = True
 ) -> list[str]:
+    """What `kata check` says of a stage; last, the tests this machine could not run (no Chromium...)."""
+    lines = _check_lines(root, stage, result, run, seen, all_failures, review)
+    if result.not_run:
+        from kata.services import NotRun, service_of, summary_lines
+
+        not_run = [NotRun(test.nodeid, service_of(test.message) or "") for test in result.not_run]
+        lines += ["", *(warn(line) for line in summary_lines(not_run))]
+    return lines
+
+
+def _check_lines(
+    root: Path, stage: Stage, result: StageResult, run: TestRun, seen: SeenHints, all_failures: bool, review: bool
+) -> list[str]:
     number = short_name(stage)
     lines: list[str] = [""]
     if run.problem:

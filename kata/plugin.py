@@ -10,6 +10,7 @@ import pytest
 
 from kata.isolation import WorkitSwitch
 from kata.layout import TARGET_ENV, TargetError, stage_of, target_from_env
+from kata.services import NOT_RUN_ENV, NotRun, service_of, summary_lines, write_not_run
 
 pytest_plugins = ["kata.fixtures", "kata.stack_fixtures", "kata.deselection"]
 
@@ -42,11 +43,45 @@ def pytest_configure(config: pytest.Config) -> None:
     switch = WorkitSwitch()
     switch.install()
     config.stash[_switch_key] = switch
+    config.pluginmanager.register(NotRunTracker(config), NotRunTracker.NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _switch_key in config.stash:
         config.stash[_switch_key].uninstall()
+    tracker = config.pluginmanager.get_plugin(NotRunTracker.NAME)
+    if tracker is not None:
+        tracker.report()
+
+
+class NotRunTracker:
+    """The tests skipped for want of a service (kata.services): named in the run's very last
+    lines, after pytest's own summary, with the command that installs what they need. Under
+    `make test` (KATA_NOT_RUN set), written to that folder instead, for make test to list last."""
+
+    NAME = "kata-not-run"
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.not_run: list[NotRun] = []
+        # This run's, not passed on: a pytest the tests start must not write in its place.
+        self.folder = os.environ.pop(NOT_RUN_ENV, "")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and (service := service_of(str(report.longrepr))) is not None:
+            self.not_run.append(NotRun(report.nodeid, service))
+
+    def report(self) -> None:
+        if self.folder:
+            write_not_run(self.folder, "pytest", self.not_run)
+        lines = summary_lines(self.not_run)
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if not lines or terminal is None:
+            return
+        if self.folder:
+            lines = [f"{len(self.not_run)} test(s) not run here for want of a service: listed at the end."]
+        for line in lines:
+            terminal.write_line(line, yellow=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -124,6 +124,7 @@ class StageResult:
     stage: str
     tests: list[TestResult] = field(default_factory=list)
     broken: list[BrokenFile] = field(default_factory=list)
+    not_run: list[TestResult] = field(default_factory=list)  # skipped for want of a service
 
     @property
     def total(self) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 from kata.layout import RECORD_ENV, TARGET_ENV, Stage
 from kata.reports import BrokenFile, Outcome, StageResult, TestResult, TestRun, final_outcomes, outcome_of
+from kata.services import service_of
 from kata.testfiles import static_tests
 
 POLL_SECONDS = 0.05
@@ -272,6 +273,9 @@ def _assemble(
         if test.status == "not run":
             test.message = _not_run_message(test, hung, collected, exit_code, timed_out, time_limit)
         if test.stage in results:
-            results[test.stage].tests.append(test)
+            # Skipped for want of a service (no Chromium, no PostgreSQL: kata.services): not
+            # the learner's to pass, so out of the count and the grade, as if never collected.
+            missing = test.status == "skipped" and service_of(test.message) is not None
+            (results[test.stage].not_run if missing else results[test.stage].tests).append(test)
     problem = _run_problem(stages, tests, exit_code, log, timed_out, time_limit)
     return TestRun(list(results.values()), exit_code, log, seconds, timed_out, hung if timed_out else "", problem)

@@ -10,6 +10,11 @@ against the untouched stages/, with `kata.recorder` writing each outcome. Then i
 - stage N+1's skeleton is stage N's solution plus TODOs: every change sits next to a TODO.
 - every stage has hints (stages/NN_x/hints.toml), none empty, each tied to tests that exist
   (`hints_problems`, checked by `kata selfcheck`).
+
+A test skipped for want of a service that cannot be stood in for (Chromium, PostgreSQL: a
+reason `kata: missing service NAME`, see kata.services) is neither a pass nor a problem: it is
+listed as not run, in the last lines. Any other skip is a problem, and under
+KATA_REQUIRE_SERVICES=1 (CI) so is that one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from kata.layout import RECORD_ENV, TARGET_ENV, all_stages
 from kata.reports import Outcome, final_outcomes, load_outcomes
+from kata.services import NOT_RUN_ENV, REQUIRE_ENV, NotRun, required, service_of
 from kata.trees import continuity_problems, mirror_problems
 
 
@@ -31,8 +37,22 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:160] if text.strip() else ""
 
 
+def missing_service(outcome: Outcome) -> str | None:
+    """The service a test was skipped for want of (kata.services), or None."""
+    return service_of(outcome.message) if outcome.outcome == "skipped" else None
+
+
+def _skipped_problem(outcome: Outcome, where: str) -> str:
+    if missing_service(outcome) is not None:
+        return f"is skipped on the {where} though {REQUIRE_ENV}=1: {_first_line(outcome.message)}"
+    return f"is skipped on the {where}: {_first_line(outcome.message)}"
+
+
 def skeleton_problem(outcome: Outcome, stage: str) -> str | None:
-    """Why a skeleton outcome is not the intended one, or None when it is."""
+    """Why a skeleton outcome is not the intended one, or None when it is (a test skipped for
+    want of a service is not run, not a problem; see missing_service)."""
+    if missing_service(outcome) is not None and not required():
+        return None
     if outcome.when == "collect":
         return f"cannot be collected on the skeleton: {_first_line(outcome.message)}"
     if outcome.given:
@@ -42,7 +62,7 @@ def skeleton_problem(outcome: Outcome, stage: str) -> str | None:
     if outcome.outcome == "passed":
         return "passes on the untouched skeleton: it checks nothing the learner builds (mark it `given` if that is the point)"
     if outcome.outcome == "skipped":
-        return f"is skipped on the skeleton: {_first_line(outcome.message)}"
+        return _skipped_problem(outcome, "skeleton")
     if outcome.when != "call":
         return f"errors in {outcome.when} instead of failing in the test body: {_first_line(outcome.message)}"
     if "NotImplementedError" in outcome.exception:
@@ -70,6 +90,8 @@ def _wrapped_problem(outcome: Outcome, stage: str) -> str | None:
 def solution_problem(outcome: Outcome) -> str | None:
     if outcome.outcome == "passed" and outcome.when == "call":
         return None
+    if missing_service(outcome) is not None:
+        return None if not required() else _skipped_problem(outcome, "solution")
     return f"{outcome.outcome} on the solution ({outcome.when}): {_first_line(outcome.message)}"
 
 
@@ -82,6 +104,7 @@ class StageVerdict:
     solution_passing: int = 0
     skeleton_failing: int = 0
     problems: list[str] = field(default_factory=list)
+    not_run: list[NotRun] = field(default_factory=list)  # skipped for want of a service
 
     @property
     def ok(self) -> bool:
@@ -95,13 +118,17 @@ def judge(stage: str, solution: Iterable[Outcome], skeleton: Iterable[Outcome]) 
     for nodeid in sorted(on_solution.keys() | on_skeleton.keys()):
         name = nodeid.split("/", 2)[-1]
         solved = on_solution.get(nodeid)
+        untouched = on_skeleton.get(nodeid)
+        for outcome in (solved, untouched):
+            service = missing_service(outcome) if outcome is not None else None
+            if service is not None and NotRun(nodeid, service) not in verdict.not_run:
+                verdict.not_run.append(NotRun(nodeid, service))
         if solved is None:
             verdict.problems.append(f"{name}: did not run against the solution")
         elif (problem := solution_problem(solved)) is not None:
             verdict.problems.append(f"{name}: {problem}")
-        else:
+        elif missing_service(solved) is None:
             verdict.solution_passing += 1
-        untouched = on_skeleton.get(nodeid)
         if solved is not None and solved.reference:
             verdict.reference += 1
             if untouched is not None:
@@ -113,7 +140,7 @@ def judge(stage: str, solution: Iterable[Outcome], skeleton: Iterable[Outcome]) 
         verdict.given += untouched.given
         if (problem := skeleton_problem(untouched, stage)) is not None:
             verdict.problems.append(f"{name}: {problem}")
-        elif not untouched.given:
+        elif not untouched.given and missing_service(untouched) is None:
             verdict.skeleton_failing += 1
     return verdict
 
@@ -136,6 +163,7 @@ class Run:
 def start_run(root: Path, target: str, workdir: Path, pytest_args: list[str]) -> Run:
     record, log = workdir / f"{target}.jsonl", workdir / f"{target}.log"
     env = {**os.environ, TARGET_ENV: target, RECORD_ENV: str(record)}
+    env.pop(NOT_RUN_ENV, None)  # the self-check lists what its runs left out, once
     command = [sys.executable, "-m", "pytest", "stages", "-p", "kata.recorder", "-p", "no:cacheprovider", "-q", *pytest_args]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -161,9 +189,12 @@ def format_table(verdicts: list[StageVerdict]) -> str:
             continue
         asked = v.tests - v.given - v.reference
         given = "".join(f" (+{n} {kind})" for n, kind in ((v.given, "given"), (v.reference, "reference")) if n)
+        verdict = "ok" if v.ok else "PROBLEMS"
+        if v.not_run:
+            verdict += f" ({len(v.not_run)} not run: no {', '.join(sorted({n.service for n in v.not_run}))})"
         rows.append(
             f"{v.stage:<14}{v.tests:>6}  {f'{v.solution_passing}/{v.tests}':<17}"
-            f"{f'{v.skeleton_failing}/{asked}{given}':<36}{'ok' if v.ok else 'PROBLEMS'}"
+            f"{f'{v.skeleton_failing}/{asked}{given}':<36}{verdict}"
         )
     return "\n".join(rows)
 

@@ -79,6 +79,8 @@ class Service:
 
     def stop(self, grace: float = 10.0) -> None:
         if self.process.poll() is not None:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -86,9 +88,23 @@ class Service:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
+        finally:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
 
 
-def spawn(name: str, command: list[str], logs: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Service:
+def spawn(
+    name: str,
+    command: list[str],
+    logs: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    pass_fds: tuple[int, ...] = (),
+    stdin_pipe: bool = False,
+) -> Service:
+    """`command` in a process group of its own, its output in logs/NAME.log. With `stdin_pipe`,
+    its stdin is a pipe only this process holds: it reads end of file when this process ends."""
     log = logs / f"{name}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -97,8 +113,9 @@ def spawn(name: str, command: list[str], logs: Path, cwd: Path | None = None, en
             env={**os.environ, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
     return Service(name, process, log)
 
@@ -117,8 +134,15 @@ def running(service: Service) -> Iterator[Service]:
 @dataclass
 class RedisInfo:
     url: str
-    kind: str  # "redis-server", "REDIS_URL" or "embedded"
-    service: Service | None = None  # the redis-server process, when we started one
+    kind: str  # "redis-server", "REDIS_URL", "embedded" (a thread of this process) or "embedded process"
+    service: Service | None = None  # the redis-server (or embedded Redis) process, when we started one
+
+
+def redis_server_binary() -> str | None:
+    """redis-server on PATH (None when absent, or hidden by KATA_HIDE_SERVICES)."""
+    from kata.services import which
+
+    return which("redis-server")
 
 
 def _redis_answers(url: str) -> bool:
@@ -133,7 +157,7 @@ def _redis_answers(url: str) -> bool:
 @contextmanager
 def redis_server(logs: Path, name: str = "redis") -> Iterator[RedisInfo]:
     """A redis-server of our own on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server")
+    binary = redis_server_binary()
     if binary is None:
         raise StackError("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
@@ -150,7 +174,7 @@ def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo
     if os.environ.get("REDIS_URL"):
         yield RedisInfo(os.environ["REDIS_URL"], "REDIS_URL")
         return
-    if shutil.which("redis-server"):
+    if redis_server_binary():
         with redis_server(logs) as info:
             yield info
         return
@@ -165,6 +189,39 @@ def redis_service(logs: Path, allow_embedded: bool = True) -> Iterator[RedisInfo
         yield RedisInfo(broker.url, "embedded")
     finally:
         broker.stop()
+
+
+@contextmanager
+def embedded_redis_process(logs: Path, name: str = "redis") -> Iterator[RedisInfo]:
+    """fakeredis's TCP server in a child Python (`kata.embedded_redis`), on a free port: a Redis
+    that SIGSTOP hangs and SIGKILL stops as it would redis-server, and that ends with this process."""
+    listening = socket.socket()
+    try:
+        listening.bind((HOST, 0))
+        listening.listen(128)
+        url = f"redis://{HOST}:{listening.getsockname()[1]}/0"
+        command = [sys.executable, "-m", "kata.embedded_redis", str(listening.fileno())]
+        here = Path(__file__).resolve().parents[1]  # `-m` imports this kata, wherever the caller runs
+        service = spawn(name, command, logs, cwd=here, pass_fds=(listening.fileno(),), stdin_pipe=True)
+    finally:
+        listening.close()  # the child's copy alone listens: once it is gone, connections are refused
+    with running(service):
+        wait_until(lambda: _redis_answers(url), 10, "the embedded Redis (kata.embedded_redis)", service)
+        yield RedisInfo(url, "embedded process", service)
+
+
+@contextmanager
+def redis_process(logs: Path, name: str = "redis", allow_embedded: bool = True) -> Iterator[RedisInfo]:
+    """A Redis of the caller's own, as a process it may stop (SIGSTOP), let go on or kill:
+    redis-server when installed, else the embedded Redis in a child process."""
+    if redis_server_binary():
+        with redis_server(logs, name) as info:
+            yield info
+        return
+    if not allow_embedded:
+        raise StackError("redis-server is not installed (apt-get install redis-server)")
+    with embedded_redis_process(logs, name) as info:
+        yield info
 
 
 # --- Mail --------------------------------------------------------------------------------
@@ -371,7 +428,12 @@ def migrate_database(code_dir: Path, env: Mapping[str, str], logs: Path) -> None
 
 
 def postgres_binaries() -> dict[str, str] | None:
-    """initdb, pg_ctl (PATH, or Debian's /usr/lib/postgresql/N/bin), or None when absent."""
+    """initdb, pg_ctl (PATH, or Debian's /usr/lib/postgresql/N/bin), or None when absent (or
+    hidden by KATA_HIDE_SERVICES=postgresql)."""
+    from kata.services import hidden
+
+    if hidden("postgresql"):
+        return None
     found = {name: shutil.which(name) for name in ("initdb", "pg_ctl")}
     if not all(found.values()):
         for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from kata.services import require_real
 from kata.stack import (
     GiphyStandIn,
     Maildump,
     RedisInfo,
     app_environment,
     maildump_service,
+    redis_process,
+    redis_server_binary,
     redis_service,
     web_service,
     worker_service,
@@ -56,11 +60,23 @@ def stack_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_redis(stack_logs: Path) -> Iterator[RedisInfo]:
-    """redis-server on a free port (REDIS_URL if set). Without one: fakeredis over TCP, except in CI."""
-    in_ci = os.environ.get("CI", "").lower() == "true"
-    with redis_service(stack_logs, allow_embedded=not in_ci) as info:
+    """redis-server on a free port (REDIS_URL if set). Without one: fakeredis over TCP, except
+    under KATA_REQUIRE_SERVICES=1 (CI), where that fails."""
+    if not os.environ.get("REDIS_URL") and redis_server_binary() is None:
+        require_real("redis-server", "the integration tier would run on the embedded fakeredis")
+    with redis_service(stack_logs) as info:
         if info.kind == "embedded":
             print("kata: no redis-server on PATH, using the embedded fakeredis server (apt-get install redis-server)")
+        yield info
+
+
+@contextmanager
+def own_redis_process(logs: Path, name: str) -> Iterator[RedisInfo]:
+    """For a test that stops, hangs or kills Redis: a Redis process of its own. redis-server;
+    without it, the embedded Redis in a child process (a failure under KATA_REQUIRE_SERVICES=1)."""
+    if redis_server_binary() is None:
+        require_real("redis-server", "this test would stop the embedded Redis in a child process instead")
+    with redis_process(logs, name) as info:
         yield info
 
 

@@ -51,19 +51,16 @@ def test_a_form_sent_twice_sends_one_email(app, client, celery_of, giphy, inbox,
     )
 
 
-# --- the real thing: redis-server stopped (SIGSTOP) under a warm connection ---------------
+# --- the real thing: Redis stopped (SIGSTOP) under a warm connection ---------------------
 
 
 @pytest.fixture
 def paused_redis(stack_logs):
-    """A redis-server of this test's own, to stop with SIGSTOP without touching the others'."""
-    import shutil
+    """A Redis process of this test's own, to stop with SIGSTOP without touching the others':
+    redis-server, or where it is not installed, the embedded Redis in a child process."""
+    from kata.stack_fixtures import own_redis_process
 
-    from kata.stack import redis_server
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server: the embedded Redis cannot be stopped like a process")
-    with redis_server(stack_logs, "redis-paused") as info:
+    with own_redis_process(stack_logs, "redis-paused") as info:
         yield info
 
 

@@ -1,15 +1,15 @@
 """Beyond step 06 (issue 20), over real HTTP: the limits on sending hold across web processes.
 
-Runs with --solutions --integration. Two `flask run` processes share one redis-server and one
+Runs with --solutions --integration. Two `flask run` processes share one Redis and one
 database; the forms go to one then the other. And the flood of issue 20, 100 valid forms in a
-row to one address, against the default limits; then redis-server stops, and the form gets a
-503 rather than a 500 or no limit.
+row to one address, against the default limits; then Redis stops, and the form gets a 503
+rather than a 500 or no limit. The Redis is redis-server, or where it is not installed, the
+embedded Redis in a process of its own.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,7 +20,8 @@ import redis
 import requests
 
 from kata.page import read_page
-from kata.stack import RedisInfo, migrate_database, redis_server, web_service
+from kata.stack import RedisInfo, migrate_database, web_service
+from kata.stack_fixtures import own_redis_process
 
 pytestmark = [pytest.mark.reference, pytest.mark.integration]
 
@@ -32,10 +33,9 @@ LIMITS_UNAVAILABLE = "our mail queue is not answering"
 
 @pytest.fixture
 def own_redis(stack_logs: Path) -> Iterator[RedisInfo]:
-    """A redis-server of this test's own: counts from no other test, and it can be stopped."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server (apt-get install redis-server): this test stops it")
-    with redis_server(stack_logs, "redis-limits") as info:
+    """A Redis process of this test's own: counts from no other test, and it can be stopped
+    (redis-server, or where it is not installed, the embedded Redis in a child process)."""
+    with own_redis_process(stack_logs, "redis-limits") as info:
         yield info
 
 
@@ -117,6 +117,6 @@ def test_the_flood_of_issue_20_meets_the_default_limits(limited_env, own_redis, 
     assert all(answer.headers.get("Retry-After") for answer in sent if answer.status_code == 429)
     assert rows(limited_env) == 3, f"{rows(limited_env)} rows for 3 forms let through"
     assert down.status_code == 503 and LIMITS_UNAVAILABLE in read_page(down.text).shown, (
-        f"with redis-server stopped the form answered {down.status_code}: {read_page(down.text).shown[:300]!r}; "
+        f"with Redis stopped the form answered {down.status_code}: {read_page(down.text).shown[:300]!r}; "
         "expected 503 saying the queue is not answering: the limits fail closed, never a 500."
     )
