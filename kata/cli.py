@@ -95,7 +95,7 @@ def _run(kata: Kata, stages: list[Stage], label: str, cache: bool = False, refre
     """Run the stages' tests with progress dots. With `cache`, a stage whose inputs have not
     changed since its last clean run is not run again (kata.cache); `refresh` runs every
     stage all the same, and keeps the new results."""
-    from kata.learner import ProgressDots
+    from kata.feedback import ProgressDots
 
     if kata.launcher is not None:
         options.setdefault("launcher", kata.launcher)
@@ -139,7 +139,7 @@ def _first_open_stage(kata: Kata, target: str = "stages", pytest_args: tuple[str
     left to write (a `raise NotImplementedError("Step ...")`), running only that stage;
     when every step is written (or for --solutions), every stage once and the first one
     not done (else the last)."""
-    from kata.learner import first_unfinished
+    from kata.feedback import first_unfinished
     from kata.project import todo_files
 
     stages = kata.stages
@@ -199,7 +199,7 @@ def status(kata: Kata, integration: bool, solutions: bool) -> None:
 
     Runs all the tests (one pytest process); exits 1 until every stage is done.
     """
-    from kata.learner import first_unfinished, status_lines
+    from kata.feedback import first_unfinished, status_lines
 
     target = _target(solutions, kata)
     stages = kata.stages
@@ -229,8 +229,8 @@ def check(kata: Kata, stage: Stage | None, integration: bool, solutions: bool, a
 def _check(
     kata: Kata, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool, run: TestRun | None = None
 ) -> bool:
+    from kata.feedback import check_lines
     from kata.hints import SeenHints
-    from kata.learner import check_lines
 
     target = _target(solutions, kata)
     args = ("--integration",) if integration else ()
@@ -260,8 +260,8 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
     hint, or its last one again. STAGE is 01, 1, 01_sync or sync; without it, the first
     stage not done yet. Seen hints are remembered in .kata/hints-seen.json.
     """
+    from kata.feedback import pick_hint
     from kata.hints import HintsError, SeenHints, load_hints
-    from kata.learner import pick_hint
 
     seen = SeenHints(kata.root)
     result = None
@@ -309,7 +309,7 @@ def hint(kata: Kata, stage: Stage | None, number: int | None, no_run: bool, forg
 
 def _show_hint(seen: Any, stage: Stage, hints: list[Any], chosen: Any) -> None:
     """Print a hint and remember that the learner has seen it."""
-    from kata.learner import hint_lines
+    from kata.feedback import hint_lines
 
     before = seen.seen(stage.name)
     seen.mark(stage.name, chosen.number)
@@ -533,7 +533,7 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
             elif event.value == "hint":
                 _watch_hint(kata, stage, run)
             elif event.value == "list":
-                from kata.learner import status_lines
+                from kata.feedback import status_lines
 
                 everything = _run(kata, kata.stages, "all stages", True, target="stages")
                 latest.update({result.stage: result for result in everything.stages})
@@ -557,8 +557,8 @@ def _watch(kata: Kata, stage: Stage, manual: bool, poll: bool, integration: bool
 
 
 def _watch_hint(kata: Kata, stage: Stage, run: TestRun) -> None:
+    from kata.feedback import pick_hint
     from kata.hints import HintsError, SeenHints, load_hints
-    from kata.learner import pick_hint
 
     try:
         hints = load_hints(stage)
@@ -795,8 +795,8 @@ def selfcheck(kata: Kata, pytest_args: tuple[str, ...]) -> None:
     Extra arguments go to both pytest runs, e.g. `kata selfcheck --integration`.
     """
     from kata.giveaway import format_report, giveaway_reports
-    from kata.guidance import guidance_problems
     from kata.selfcheck import format_table, hints_problems, run_selfcheck
+    from kata.stage_text import guidance_problems
 
     root = kata.root
     if not (root / "solutions").is_dir():

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from kata import review as review_module
 from kata.cli import main
+from kata.feedback import check_lines
 from kata.hints import SeenHints
 from kata.layout import Stage, all_stages
-from kata.learner import check_lines
 from kata.reports import StageResult, TestResult, TestRun
 from kata.review import RULES, UNREADABLE, Review, review_package, rules_for
 

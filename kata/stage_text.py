@@ -1,4 +1,6 @@
-"""The shape of what a stage says to the learner, checked by the self-check.
+"""What a stage says to the learner, checked by the self-check (`kata/stage_text.py`).
+
+The shape of it:
 
 - The README numbers its tasks (`### Task N: ...`), one hints task each (kata.hints), and
   ends with two to four "Check your understanding" questions, each with its answer in the

@@ -1,4 +1,4 @@
-"""What `kata status`, `kata check` and `kata hint` say, built from a finished test run."""
+"""Feedback: what `kata status`, `kata check` and `kata hint` say, built from a finished test run."""
 
 from __future__ import annotations
 
