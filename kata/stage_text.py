@@ -1,6 +1,4 @@
-"""What a stage says to the learner, checked by the self-check (`kata/stage_text.py`).
-
-The shape of it:
+"""A maintainer's lint of a stage's text: the shape of what it says to the learner, checked by the self-check.
 
 - The README numbers its tasks (`### Task N: ...`), one hints task each (kata.hints), and
   ends with two to four "Check your understanding" questions, each with its answer in the
