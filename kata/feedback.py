@@ -199,7 +199,7 @@ def check_lines(
         lines += [bad("The tests did not run to the end: ") + run.problem, ""]
     if result.done:
         lines.append(good(f"All {result.total} tests of {stage.name} pass. Stage done!"))
-        if review:  # what passes the tests but a mentor would point out (kata/review.py)
+        if review:  # what passes the tests but a mentor would point out (kata/review/)
             from kata.review import note_lines, review_stage
 
             lines += note_lines(review_stage(stage), number)
