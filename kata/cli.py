@@ -540,29 +540,21 @@ def mutants(kata: Session, stages: tuple[Stage, ...], workers: int) -> None:
     code, must reject it by the expected test with a message that explains the mistake.
     Exits 1 on any survivor, stale mutant or wrong message.
     """
-    from kata.mutants import MutantsError, format_table, run_mutants, summary_line
+    from kata.mutants import MARKS, MutantsError, report_lines, run_mutants
 
     _no_solutions(kata, "no mutants to run.")
     started = time.monotonic()
-    marks = {"killed": ".", "survived": "S", "stale": "?", "wrong message": "W"}
     names = [stage.name for stage in stages] or None
     try:
-        verdicts = run_mutants(kata.root, names, workers, progress=lambda v: _echo(marks[v.status], nl=False))
+        verdicts = run_mutants(kata.root, names, workers, progress=lambda v: _echo(MARKS[v.status], nl=False))
     except MutantsError as error:
         raise click.ClickException(str(error)) from None
     _echo("")
     if not verdicts:
         raise click.ClickException("No mutants found: write solutions/NN_x/mutants.toml (see kata/mutants.py).")
-    _echo(format_table(verdicts))
-    bad = [v for v in verdicts if v.status != "killed"]
-    for verdict in bad:
-        _echo(f"  {verdict.status:<13} {verdict.mutant.stage}/{verdict.mutant.id}: {verdict.mutant.why}")
-        _echo(f"                {verdict.detail}")
-    slowest = max(verdicts, key=lambda v: v.seconds)
-    _echo(f"\nmutants took {time.monotonic() - started:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
-    _echo(summary_line(verdicts))
-    _echo(f"mutants: {len(verdicts) - len(bad)} passed, {len(bad)} failed")
-    if bad:
+    for line in report_lines(verdicts, workers, time.monotonic() - started):
+        _echo(line)
+    if any(v.status != "killed" for v in verdicts):
         raise SystemExit(1)
 
 
