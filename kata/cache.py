@@ -13,10 +13,12 @@ services outside the files). A cache file that cannot be read is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,39 @@ def store(root: Path, result: StageResult, target: str, wanted: str) -> None:
         temporary.replace(path)
     except OSError:
         pass  # a read-only checkout just runs the tests every time
+
+
+def kept(root: Path, stage: Stage, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> StageResult | None:
+    """The stage's kept result for its files as they are now, or None."""
+    return load(root, stage.name, target, key(stage, target, pytest_args, dict(os.environ)))
+
+
+def cached_run(
+    root: Path,
+    stages: list[Stage],
+    target: str,
+    pytest_args: tuple[str, ...],
+    run: Callable[[list[Stage]], TestRun],
+    say: Callable[[str], None],
+    refresh: bool = False,
+) -> TestRun:
+    """`run` the stages whose inputs changed since their last clean run (every stage with
+    `refresh`), keep their new results where they may be kept, and give every stage's result
+    in order: the kept ones and the fresh ones. `say` tells which stages were not run again."""
+    keys = {stage.name: key(stage, target, pytest_args, dict(os.environ)) for stage in stages}
+    found = {stage.name: None if refresh else load(root, stage.name, target, keys[stage.name]) for stage in stages}
+    stale = [stage for stage in stages if found[stage.name] is None]
+    if len(stale) < len(stages):
+        same = [name for name, result in found.items() if result is not None]
+        say(f"{', '.join(same)}: nothing changed since the last run, not run again")
+    if stale:
+        done = run(stale)
+        for stage in stale:
+            result = done.stage(stage.name)
+            if keepable(result, done, pytest_args):
+                store(root, result, target, keys[stage.name])
+    else:
+        done = TestRun([], 0, "", 0.0)
+    fresh = {result.stage: result for result in done.stages}
+    ordered = [found[stage.name] or fresh[stage.name] for stage in stages]
+    return dataclasses.replace(done, stages=ordered)

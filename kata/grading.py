@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 from kata.explain import environment_problem, explain_broken
 from kata.layout import Stage
 from kata.reports import BrokenFile, StageResult, TestResult, TestRun
@@ -303,6 +305,30 @@ def stage_scores(result: dict[str, Any], stages: list[StageResult]) -> list[tupl
             )
         )
     return rows
+
+
+def score_lines(result: dict[str, Any], stages: list[StageResult], config: GradingConfig, json_path: Path | None = None) -> list[str]:
+    """What `kata grade` prints: the score table, the tests that could not run, the status."""
+    lines = ["", f"  {'stage':<22}{'tests':>6}{'passed':>8}{'points':>16}"]
+    total, bonus_points = 0.0, 0.0
+    for stage_name, count, passed, score, max_score in stage_scores(result, stages):
+        total += score
+        bonus_points += max_score if config.is_bonus(stage_name) else 0.0
+        label = f"{stage_name} (bonus)" if config.is_bonus(stage_name) else stage_name
+        lines.append(f"  {label:<22}{count:>6}{passed:>8}{f'{score:.2f} / {max_score:g}':>16}")
+    extra = f"  (bonus stages are extra credit: up to {bonus_points:g} more)" if bonus_points else ""
+    core_max = result["max_score"]
+    lines.append(f"  {'total':<22}{'':>6}{'':>8}{f'{total:.2f} / {core_max:g}':>16}{extra}")
+    errors = [test for test in result["tests"] if test["status"] == "error"]
+    if errors:
+        lines += ["", click.style(f"{len(errors)} test(s) could not run:", fg="yellow")]
+        grouped: dict[tuple[str, str], int] = {}
+        for test in errors:
+            key = (test["filename"] or test["name"], test["message"].splitlines()[0] if test["message"] else "")
+            grouped[key] = grouped.get(key, 0) + 1
+        lines += [f"  {where} ({count}): {why}" for (where, why), count in list(grouped.items())[:10]]
+    lines.append(f"\nstatus: {result['status']}" + (f" (written to {json_path})" if json_path else ""))
+    return lines
 
 
 def write_json(result: dict[str, Any], path: Path, max_bytes: int | None = None) -> None:

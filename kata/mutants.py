@@ -181,3 +181,20 @@ def format_table(verdicts: list[Verdict]) -> str:
             f"  {stage:<14}{len(mine):>8}{count['killed']:>8}{count['survived']:>10}{count['stale']:>7}{count['wrong message']:>11}"
         )
     return "\n".join(lines)
+
+
+MARKS = {"killed": ".", "survived": "S", "stale": "?", "wrong message": "W"}  # progress, one per mutant
+
+
+def report_lines(verdicts: list[Verdict], workers: int, seconds: float) -> list[str]:
+    """What `kata mutants` prints after the run: the table, each mutant not killed, the time, the summary."""
+    bad = [v for v in verdicts if v.status != "killed"]
+    lines = [format_table(verdicts)]
+    for verdict in bad:
+        lines.append(f"  {verdict.status:<13} {verdict.mutant.stage}/{verdict.mutant.id}: {verdict.mutant.why}")
+        lines.append(f"                {verdict.detail}")
+    slowest = max(verdicts, key=lambda v: v.seconds)
+    lines.append(f"\nmutants took {seconds:.1f} s ({workers} at a time; slowest {slowest.mutant.id}, {slowest.seconds:.1f} s)")
+    lines.append(summary_line(verdicts))
+    lines.append(f"mutants: {len(verdicts) - len(bad)} passed, {len(bad)} failed")
+    return lines

@@ -105,8 +105,8 @@ def test_a_stage_can_be_named_many_ways(text: str) -> None:
 
 
 def test_a_bad_stage_lists_the_valid_ones(skeleton: Path) -> None:
-    with pytest.raises(KataError, match=re.escape("There is no stage '9'. The stages are: 01_sync, 02_redis")):
-        resolve_stage(ROOT, "9")
+    with pytest.raises(KataError, match=re.escape("There is no stage '99'. The stages are: 01_sync, 02_redis")):
+        resolve_stage(ROOT, "99")
     result = kata(skeleton, "check", "nope")
     assert result.exit_code == 2 and "There is no stage 'nope'" in result.output and "01_sync" in result.output
 

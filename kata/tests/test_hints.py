@@ -164,7 +164,7 @@ def test_every_stage_of_the_kata_has_levelled_hints_for_every_task() -> None:
 
 def test_the_hint_kata_check_shows_unasked_is_not_counted_as_seen(tmp_path: Path) -> None:
     """`kata check` shows the failing task's nudge; `kata hint` must still start from it."""
-    from kata.learner import check_lines
+    from kata.feedback import check_lines
     from kata.reports import StageResult, TestResult, TestRun
 
     stage = Stage(ROOT, "02_redis")

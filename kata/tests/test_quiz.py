@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from kata.cli import main
+from kata.feedback import status_lines
 from kata.hints import readme_tasks
 from kata.layout import Stage, all_stages
-from kata.learner import status_lines
 from kata.quiz import QuizProgress, load_quiz, parse_choices, quiz_problems, readme_questions, session
 from kata.reports import StageResult, TestResult, TestRun
 

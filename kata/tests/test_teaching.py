@@ -8,9 +8,9 @@ import click
 import pytest
 
 from kata.explain import environment_problem, explain, explain_broken
+from kata.feedback import check_lines
 from kata.hints import SeenHints
 from kata.layout import Stage
-from kata.learner import check_lines
 from kata.reports import StageResult, TestResult, TestRun
 
 ROOT = Path(__file__).resolve().parents[2]

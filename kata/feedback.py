@@ -1,24 +1,28 @@
-"""What `kata status`, `kata check` and `kata hint` say, built from a finished test run."""
+"""Feedback: what `kata status`, `kata check`, `kata hint` and `kata diff` say.
+
+The lines are built from a finished test run; the commands at the end run the tests (through
+a kata.session.Session) and print them.
+"""
 
 from __future__ import annotations
 
+import difflib
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
 
 import click
 
 from kata.explain import Explanation, explain, explain_broken, trim
 from kata.hints import Hint, HintsError, SeenHints, hint_for_failure, load_hints, next_hint, order_key
-from kata.layout import Stage
-from kata.project import short_name, todo_files
+from kata.layout import PACKAGE, Stage
+from kata.project import KataError, short_name, todo_files
 from kata.quiz import QuizProgress, progress_text
 from kata.reports import StageResult, TestResult, TestRun
+from kata.session import Session
+from kata.trees import package_files
 
 OTHER_FAILURES = 5
-Echo = Callable[..., None]
 
 
 def good(text: str) -> str:
@@ -43,33 +47,6 @@ def command(text: str) -> str:
 
 def indent(text: str, prefix: str = "  ") -> str:
     return textwrap.indent(text, prefix, lambda line: True)
-
-
-class ProgressDots:
-    """pytest-style progress while the run goes: `.` passed, `F` failed, `E` error, `s` skipped."""
-
-    MARKS: ClassVar[dict[str, tuple[str, str]]] = {"passed": (".", "green"), "failed": ("F", "red"), "error": ("E", "red"), "skipped": ("s", "yellow")}
-    WIDTH = 72
-
-    def __init__(self, echo: Echo, label: str) -> None:
-        self.echo, self.label, self.count, self.total = echo, label, 0, 0
-
-    def __call__(self, kind: str, value: Any) -> None:
-        if kind == "collected":
-            self.total = value
-            self.echo(f"{self.label}: {value} test{'s' if value != 1 else ''}")
-        elif kind == "done":
-            mark, colour = self.MARKS.get(value["outcome"], ("?", "yellow"))
-            self.echo(click.style(mark, fg=colour), nl=False)
-            self.count += 1
-            if self.count % self.WIDTH == 0 or self.count == self.total:
-                self.echo(f" {self.count}/{self.total}" if self.count == self.total else "")
-
-    def finish(self) -> None:
-        if self.total == 0:
-            self.echo(f"{self.label}: no tests ran")
-        elif self.count not in (0, self.total) and self.count % self.WIDTH:
-            self.echo(f" {self.count}/{self.total}")
 
 
 # --- hints and failures --------------------------------------------------------------------
@@ -212,7 +189,7 @@ def _check_lines(
         lines += [bad("The tests did not run to the end: ") + run.problem, ""]
     if result.done:
         lines.append(good(f"All {result.total} tests of {stage.name} pass. Stage done!"))
-        if review:  # what passes the tests but a mentor would point out (kata/review.py)
+        if review:  # what passes the tests but a mentor would point out (kata/review/)
             from kata.review import note_lines, review_stage
 
             lines += note_lines(review_stage(stage), number)
@@ -295,3 +272,136 @@ def pick_hint(hints: list[Hint], seen: list[int], result: StageResult | None) ->
     if hint is not None:
         return hint, False
     return None, True
+
+
+# --- kata diff -----------------------------------------------------------------------------
+
+
+def diff_lines(stage: Stage) -> list[str]:
+    """The learner's stage against the reference solution, as a coloured unified diff."""
+    mine, reference = stage.code_dir("stages") / PACKAGE, stage.code_dir("solutions") / PACKAGE
+    lines: list[str] = []
+    for name in sorted(package_files(mine) | package_files(reference)):
+        a, b = _read_lines(mine / name), _read_lines(reference / name)
+        diff = difflib.unified_diff(a, b, f"stages/{stage.name}/{PACKAGE}/{name} (yours)", f"solutions/{stage.name}/{PACKAGE}/{name} (reference)")
+        lines += [_colour_diff_line(line.rstrip("\n")) for line in diff]
+    return lines
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    return [line if line.endswith("\n") else line + "\n" for line in lines]
+
+
+def _colour_diff_line(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return click.style(line, bold=True)
+    if line.startswith("@@"):
+        return click.style(line, fg="cyan")
+    if line.startswith("+"):
+        return click.style(line, fg="green")
+    if line.startswith("-"):
+        return click.style(line, fg="red")
+    return line
+
+
+# --- the commands: run the tests, print what they say ---------------------------------------
+
+
+def first_open_stage(session: Session, target: str = "stages", pytest_args: tuple[str, ...] = ()) -> tuple[Stage, TestRun]:
+    """The stage the learner is on, with a run of its tests: the first stage with a step
+    left to write (a `raise NotImplementedError("Step ...")`), running only that stage;
+    when every step is written (or for --solutions), every stage once and the first one
+    not done (else the last)."""
+    stages = session.stages
+    if target == "stages":
+        writing = session.writing_stage()
+        if writing is not None:
+            return writing, session.run([writing], f"checking {writing.name}", True, target=target, pytest_args=pytest_args)
+    run = session.run(stages, "all stages", True, target=target, pytest_args=pytest_args)
+    following = first_unfinished(run)
+    name = following.stage if following else stages[-1].name
+    return next(stage for stage in stages if stage.name == name), run
+
+
+def status(session: Session, integration: bool, solutions: bool) -> bool:
+    """`kata status`: every stage's tests, the next step; whether every stage is done."""
+    target = session.target(solutions)
+    stages = session.stages
+    run = session.run(stages, "running all stages", True, target=target, pytest_args=("--integration",) if integration else ())
+    session.echo("")
+    for line in status_lines(session.root, stages, run, target):
+        session.echo(line)
+    return first_unfinished(run) is None and not run.problem
+
+
+def check(
+    session: Session, stage: Stage | None, integration: bool, solutions: bool, all_failures: bool, run: TestRun | None = None
+) -> bool:
+    """`kata check`: one stage's tests, the first failure first with its hint; whether it is done."""
+    target = session.target(solutions)
+    args = ("--integration",) if integration else ()
+    if stage is None:
+        stage, run = first_open_stage(session, target, args)
+    elif run is None:
+        run = session.run([stage], f"checking {stage.name}", True, target=target, pytest_args=args)
+    result = run.stage(stage.name)
+    for line in check_lines(session.root, stage, result, run, SeenHints(session.root), all_failures, review=target == "stages"):
+        session.echo(line)
+    return result.done and not run.problem
+
+
+def hint(session: Session, stage: Stage | None, number: int | None, no_run: bool, forget: bool) -> None:
+    """`kata hint`: the next hint for what fails (or for task `number`), one level more each time."""
+    echo = session.echo
+    seen = SeenHints(session.root)
+    result = None
+    if stage is None:
+        if no_run:  # without running the tests: the first stage with a step left to write
+            stage = session.writing_stage() or session.stages[0]
+        else:
+            stage, run = first_open_stage(session)
+            result = run.stage(stage.name)
+    elif not no_run and number is None:
+        result = session.run([stage], f"checking {stage.name}", True).stage(stage.name)
+    try:
+        hints = load_hints(stage)
+    except HintsError as error:
+        raise KataError(str(error)) from None
+    if forget:
+        seen.forget(stage.name)
+        echo(f"Forgot the hints you had seen for {stage.name}.")
+        if number is None:
+            return
+    if number is not None:
+        task = [h for h in hints if h.task == number]
+        if not task:
+            tasks = max(h.task for h in hints)
+            raise KataError(f"{stage.name} has {tasks} tasks: ask for 1 to {tasks}.")
+        already = seen.seen(stage.name)
+        chosen = next((h for h in task if h.number not in already), task[-1])
+    else:
+        if result is not None and result.done:
+            echo(f"\nEvery test of {stage.name} passes: no hint needed, and none is counted as seen.")
+            echo(f"A task's hints all the same: kata hint {short_name(stage)} TASK.")
+            return
+        chosen, _exhausted = pick_hint(hints, seen.seen(stage.name), result)
+        if chosen is None:
+            number_text = short_name(stage)
+            echo(f"\nYou have seen every hint for {stage.name}, all {len(hints)} of them.")
+            echo(f"A task's last hint again: kata hint {number_text} TASK.")
+            if (session.root / "solutions" / stage.name).is_dir():
+                echo(f"Still stuck? Compare with the reference: kata diff {number_text}")
+            return
+    show_hint(session, seen, stage, hints, chosen)
+
+
+def show_hint(session: Session, seen: SeenHints, stage: Stage, hints: list[Hint], chosen: Hint) -> None:
+    """Print a hint and remember that the learner has seen it."""
+    before = seen.seen(stage.name)
+    seen.mark(stage.name, chosen.number)
+    session.echo("")
+    for line in hint_lines(stage, hints, chosen, before):
+        session.echo(line)

@@ -1,4 +1,4 @@
-"""The shape of what a stage says to the learner, checked by the self-check.
+"""A maintainer's lint of a stage's text: the shape of what it says to the learner, checked by the self-check.
 
 - The README numbers its tasks (`### Task N: ...`), one hints task each (kata.hints), and
   ends with two to four "Check your understanding" questions, each with its answer in the

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kata.giveaway import giveaway_problems, giveaway_reports, learner_lines, stage_giveaway, stands_in
-from kata.guidance import guidance_problems, stage_guidance_problems
 from kata.layout import Stage
 from kata.project import todo_files
+from kata.stage_text import guidance_problems, stage_guidance_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 
