@@ -10,7 +10,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from workit.config import check_secret_key, fallback_secret_key, from_environment
-#> stub -04:stage
+#> or -04:stage
 
 from workit.config import from_environment
 #> end
@@ -41,19 +41,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 #> or extra 02
 
-#> stub
+#> or todo 02
     # NEW(02_redis): the health blueprint, registered for you; its views are yours.
 #> or task 06.1
     init_db(app)
     init_limits(app)
-#> stub
+#> or stub 06.1
     # TODO(06_status): task 1 of the README: the app gets its database (workit/db.py) here,
     # before the blueprints that use it.
 #> end
     app.register_blueprint(bp)
     #> 02-
     app.register_blueprint(health_bp)
-    #> or 03:stage
+    #> or stub 03.1
     # TODO(03_worker): give this Flask app its own Celery app here (README, task 1).
     #> or extra 04
     # After the blueprints: views.refuse_unreadable_forms must see the raw form first.

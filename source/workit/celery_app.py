@@ -1,10 +1,10 @@
 #> file 03-
-#> task 03.1
+#> extra 03
 """Celery, bound to the Flask app: settings from app.config, every task run in an app context.
 
 The pattern from Flask's "Background Tasks with Celery" page: one Celery app per Flask app,
 made by the app factory and kept in `app.extensions["celery"]`.
-#> stub
+#> or todo 03
 """Celery, bound to the Flask app: its settings from app.config, its tasks run in an app context.
 
 One Celery app per Flask app, made by the app factory and kept in `app.extensions`: the pattern
@@ -14,17 +14,19 @@ of Flask's guide "Background Tasks with Celery" (linked from the README).
 
 from __future__ import annotations
 
-#> todo 03
+#> stub 03.1
 from celery import Celery
-#> or task 07.2
+#> or task 07.1
 from collections.abc import Mapping
-#> stub
+#> or stub 07.1
 from collections.abc import Mapping  # NEW(07_scale)
-#> or extra 08
+#> or task 08.1
 from contextlib import contextmanager
 #> or task 03.1
 from typing import Any
+#> or extra 03
 
+#> or task 03.1
 from celery import Celery, Task
 #> end
 from flask import Flask
@@ -63,6 +65,7 @@ class RedisTransport(kombu_redis.Transport):
     Channel = RedisChannel
 
 
+#> or task 08.1
 REDIS_TRANSPORT = f"{__name__}:RedisTransport"  # Celery's broker_transport, for a redis:// broker
 #> or task 03.1
 EXTENSION = "celery"
@@ -75,18 +78,18 @@ EXTENSION = "celery"
 BROKER_TIMEOUT = 0.3  # seconds; Redis on the same network answers in a millisecond
 FAIL_FAST_TRANSPORT = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": BROKER_TIMEOUT}
 FAIL_FAST_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
-#> or task 03.1
+#> or extra 03
 
-#> or task 07.2
+#> or extra 07
 # Two queues, one per kind of work: a slow or rate-limited Giphy never holds up the emails.
-#> stub
+#> or todo 07
 # NEW(07_scale): two queues, one per kind of work, and the names of the tasks that go to them.
 #> or 07-
 GIPHY_QUEUE, EMAIL_QUEUE = "giphy", "email"
 LOOK_UP, SEND = "workit.tasks.look_up_gif", "workit.tasks.send_randomness_email"
-#> or task 07.2 -07
+#> or extra 07 -07
 # A worker started without -Q reads both queues (one worker for everything, in development).
-#> stub
+#> or todo 07
 # NEW(07_scale): a worker started without -Q reads both queues (one worker for everything).
 #> or 07
 QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}}
@@ -102,7 +105,7 @@ QUEUES = {GIPHY_QUEUE: {}, EMAIL_QUEUE: {}, MAINTENANCE_QUEUE: {}}
 def routes() -> dict[str, Any]:
 #> or task 07.2
     """task_routes: each task's queue, by the task's name."""
-#> stub
+#> or stub 07.2
     """task_routes: each task's queue, by the task's name (README, task 2)."""
     raise NotImplementedError("Step 07_scale, task 2: write routes() in workit/celery_app.py")
 #> or task 07.2 -07
@@ -114,7 +117,7 @@ def routes() -> dict[str, Any]:
 #> or task 08.1
         # Unrouted, beat's messages would wait in the queue "celery", which no worker reads.
         MAINTENANCE_TASKS: {"queue": MAINTENANCE_QUEUE},
-#> stub
+#> or stub 08.1
         # TODO(08_schedule), task 1: the maintenance tasks (MAINTENANCE_TASKS) go to MAINTENANCE_QUEUE.
 #> or 08-
     }
@@ -132,7 +135,7 @@ def limits(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         SEND: {"time_limit": config["MAIL_TIME_LIMIT"]},
     }
-#> stub
+#> or stub 07.3
     """task_annotations: each task's limits, from the Flask app's config (README, task 3)."""
     raise NotImplementedError("Step 07_scale, task 3: write limits(config) in workit/celery_app.py")
 #> or 07-
@@ -149,7 +152,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     # include: the modules a worker imports at start-up, so it knows their tasks.
-    #> stub
+    #> or stub 03.1
     """Make a new Celery app for `app`, keep it in `app.extensions`, and return it.
 
     README, task 1 (the app and its settings) and task 2 (the app context of every task).
@@ -179,21 +182,21 @@ def celery_init_app(app: Flask) -> Celery:
         # How often a worker looks for such jobs; kombu's default is about every 100 s.
         "unacked_restore_interval": max(1.0, min(10.0, visibility / 4)),
         "unacked_restore_throttle": 1,
-    #> stub
+    #> or stub 05.3
         # TODO(05_failures): task 3 of the README: a job whose worker died goes back to the queue
         # after the configured visibility timeout, and soon after it, not minutes later.
     #> or extra 04
         **settings.get("broker_transport_options", {}),
     }
     settings.setdefault("task_publish_retry_policy", FAIL_FAST_PUBLISH)
-    #> or 07:stage
+    #> or stub 07.2
     # NEW(07_scale): both queues declared.
     #> or 07-
     settings.setdefault("task_queues", QUEUES)
     #> or task 07.2
     settings["task_routes"] = routes()
     settings["task_annotations"] = limits(app.config)
-    #> stub
+    #> or stub 07.2
     # TODO(07_scale): task 2, the routes, and task 3, the limits, in the settings.
     #> or 08
     # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
@@ -202,18 +205,18 @@ def celery_init_app(app: Flask) -> Celery:
     # The clock's time zone: RETENTION_HOUR is a UTC hour, whatever time zone the servers (TZ),
     # their logs or the people reading them live in. A zone with summer time would move the run.
     settings.setdefault("timezone", "UTC")
-    #> stub
+    #> or stub 09.5
     # OPS-311 (09_oncall): the clock in the servers' own time (TZ), like everyone's watch and Flower.
     import os
 
     settings.setdefault("timezone", os.environ.get("TZ") or "UTC")
     #> or task 08.1
     settings.setdefault("beat_schedule", beat_schedule(app.config))
-    #> stub
+    #> or stub 08.1
     # TODO(08_schedule), task 1: beat's schedule (the beat_schedule setting), unless settings has one.
     #> or task 09.1
     # Nobody reads a job's return value (the request's row is the truth), so none is kept.
-    #> stub
+    #> or stub 09.1
     # OPS-207 (09_oncall): Flower's "Result" column was empty. Keep every job's result, for debugging.
     settings.update(result_backend=app.config["REDIS_URL"], task_ignore_result=False, result_expires=None)
     #> or task 09.2
@@ -221,7 +224,7 @@ def celery_init_app(app: Flask) -> Celery:
     # WORKER_PROCESS_MAX_MB (Celery counts kilobytes): what a job leaks goes back to the system.
     settings.setdefault("worker_max_tasks_per_child", app.config["WORKER_PROCESS_MAX_JOBS"])
     settings.setdefault("worker_max_memory_per_child", app.config["WORKER_PROCESS_MAX_MB"] * 1024)
-    #> or extra 08
+    #> or task 08.1
     if str(settings.get("broker_url", "")).startswith("redis://"):
         settings.setdefault("broker_transport", REDIS_TRANSPORT)
     #> or extra 04

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
-#> stub -04:stage
+#> or -04:stage
 from typing import Any
 #> end
 
@@ -62,7 +62,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # The host names the app answers to, e.g. TRUSTED_HOSTS=workit.example,localhost; any
         # other Host header gets 400 (Werkzeug builds redirects from it). Unset: any host.
         "TRUSTED_HOSTS": _hosts(environ.get("TRUSTED_HOSTS")),
-        #> stub -04:stage
+        #> or -04:stage
         "SECRET_KEY": environ.get("SECRET_KEY", "dev-only-not-secret"),
         #> end
         "GIPHY_API_KEY": environ.get("GIPHY_API_KEY"),
@@ -73,7 +73,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "MAIL_SENDER": MAIL_SENDER,
         #> todo 02
         # NEW(02_redis): where Redis is, and how long to wait for it (seconds).
-        #> or 06:stage
+        #> or stub 06.1
         # NEW(06_status): given, for init_db (workit/db.py, README task 1).
         #> or 06-
         # Where the mailer requests are kept (workit/db.py): unset, a SQLite file in the
@@ -81,7 +81,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "DATABASE_URL": environ.get("DATABASE_URL"),
         #> or extra 07
         # The lookup's budget (workit/celery_app.py): Giphy's beta keys allow 100 calls an hour.
-        #> stub
+        #> or todo 07
         # NEW(07_scale): the lookup's budget (workit/celery_app.py): Giphy's beta keys allow 100 calls an hour.
         #> or 07-
         # Celery holds a rate limit per worker (each `celery worker`), not across them: with two giphy
@@ -95,10 +95,10 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         #> or 02-
         "REDIS_URL": environ.get("REDIS_URL", "redis://localhost:6379/0"),
         "REDIS_TIMEOUT": float(environ.get("REDIS_TIMEOUT", "1")),
-        #> or 03:stage
+        #> or stub 03.1
         # NEW(03_worker): Celery's own settings, lower-case as Celery names them. Your
         # celery_init_app applies them all, beside the broker (README, task 1).
-        #> or 05:stage
+        #> or stub 05.3
         # NEW(05_failures): given, for celery_init_app (workit/celery_app.py, README task 3).
         #> or task 06.1
         # Limits on sending (workit/limits.py, Flask-Limiter), counted in Redis: each is a limit
@@ -143,7 +143,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "CELERY": {
             "task_ignore_result": True,  # nobody reads a task's return value: store none
             "broker_connection_retry_on_startup": True,  # a worker waits for Redis to come up
-        #> or 05:stage
+        #> or stub 05.3
             # NEW(05_failures): given.
         #> or 05-
             # With late acks (workit/tasks.py), take one job at a time: a job waiting in a

@@ -3,10 +3,10 @@
 
 SQLite by default, in a file of the app's instance folder, so a learner needs no server;
 DATABASE_URL points the app at another database (PostgreSQL in CI). The web app and the worker
-#> task 06.1
+#> extra 06
 are two processes writing the same SQLite file: in WAL mode a writer does not block readers
 (and Python's sqlite3 makes a second writer wait its turn, up to 5 s, instead of failing).
-#> stub
+#> or todo 06
 are two processes writing the same SQLite file (README, task 1).
 #> end
 """
@@ -26,8 +26,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 #> task 06.1
 from sqlalchemy import event
+#> or extra 06
 
-#> stub
+#> or stub 06.1
 
 # NEW(06_status): given. The extensions, made once and bound to each app by init_db.
 #> end
@@ -39,9 +40,9 @@ DATABASE_FILE = "workit.sqlite3"  # in the instance folder, unless DATABASE_URL 
 
 
 def engine_url(url: str) -> str:
-    #> task 06.1
+    #> extra 06
     """SQLAlchemy's name for a URL: a plain postgresql:// URL is driven by psycopg (3)."""
-    #> stub
+    #> or todo 06
     """NEW(06_status): given. SQLAlchemy's name for a URL: postgresql:// is driven by psycopg (3)."""
     #> end
     for scheme in ("postgres://", "postgresql://"):
@@ -54,11 +55,11 @@ def init_db(app: Flask) -> None:
     #> task 06.1
     url = app.config.get("DATABASE_URL") or default_url(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = engine_url(url)
-    #> extra 08
+    #> or extra 08
     # A database error (a locked file, a server gone) must not write the form's values into the
     # log: SQLAlchemy's errors quote the statement's parameters unless told to hide them.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
-    #> end
+    #> or task 06.1
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     from workit import models  # noqa: F401  (the model's table joins db.metadata)
@@ -80,7 +81,7 @@ def sqlite_pragmas(connection: Any, _record: Any) -> None:
     # last commits) and spares an fsync per commit: the form's request stays fast.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    #> stub
+    #> or stub 06.1
     """Give `app` its database and its migrations (README, task 1)."""
     raise NotImplementedError("Step 06_status, task 1: write init_db(app) in workit/db.py")
     #> end

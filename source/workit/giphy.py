@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-#> extra 04
+#> task 04.1
 import logging
 #> end
 import os
@@ -13,6 +13,7 @@ from typing import Any
 import requests
 #> extra 04
 
+#> or task 04.1
 logger = logging.getLogger(__name__)
 #> end
 
@@ -27,6 +28,7 @@ MAX_QUERY = 50
 
 #> task 01.1
 _FAILURES = (requests.RequestException, ValueError, LookupError, TypeError)
+#> or extra 01
 
 #> end
 
@@ -51,7 +53,7 @@ def is_transient(problem: BaseException) -> bool:
     response = problem.response if isinstance(problem, requests.HTTPError) else None
     # A 5xx or a 429 may be over in a minute; a 4xx will not.
     return response is not None and (response.status_code == 429 or response.status_code >= 500)
-    #> stub -04:stage
+    #> or -04:stage
     """Giphy gave no GIF at all: both search and random failed."""
     #> end
 
@@ -66,6 +68,7 @@ def describe(problem: BaseException) -> str:
     if isinstance(problem, requests.RequestException):
         return type(problem).__name__  # ConnectTimeout, ReadTimeout, ConnectionError...
     return f"an answer we cannot read ({type(problem).__name__})"
+#> or extra 01
 
 
 #> end
@@ -79,7 +82,7 @@ def fetch_gif_url(thought: str, api_key: str, timeout: float) -> str:
     try:
         return _random(query, api_key, timeout)
     except _FAILURES as problem:
-    #> stub
+    #> or stub 01.1 -01:stage
     """The URL of one GIF for `thought`, from Giphy's search (README, task 1) or, when the
     search gives none, from random (README, task 2)."""
     raise NotImplementedError(

@@ -44,7 +44,7 @@ def check_redis() -> str:
             "your Redis."
         ) from error
     return "PONG"
-    #> stub
+    #> or stub 02.2
     """"PONG" if Redis answers a PING; raises RedisUnavailable if not (README, task 2)."""
     raise NotImplementedError("Step 02_redis, task 2: write check_redis() in workit/health.py")
     #> end
@@ -56,7 +56,7 @@ def health() -> tuple[dict[str, str], int]:
     try:
         answer = check_redis()
     except RedisUnavailable as problem:
-    #> stub
+    #> or stub 02.3
     """GET /health: 200 when Redis answers, 503 and the reason when not (README, task 3)."""
     raise NotImplementedError("Step 02_redis, task 3: write the GET /health view in workit/health.py")
     #> or extra 04
@@ -83,17 +83,16 @@ def redis_ping() -> None:
         click.echo(str(problem), err=True)
         raise SystemExit(1) from None
     click.echo(answer)
-    #> stub
+    #> or stub 02.4
     # TODO(02_redis): README, task 4 (the docstring above is the command's --help text).
     raise NotImplementedError("Step 02_redis, task 4: write the redis-ping command in workit/health.py")
-    #> end
-#> 09-
+    #> or 09-
 
 
 @bp.get("/health/queues")
 def queues() -> tuple[dict[str, object], int]:
     """NEW(09_oncall): the probe that the monitoring asks every minute whether jobs get done."""
-    #> task 09.4
+    #> or task 09.4
     from sqlalchemy import func, select
 
     from workit.celery_app import QUEUES
@@ -113,8 +112,7 @@ def queues() -> tuple[dict[str, object], int]:
     stuck = waited > current_app.config["QUEUE_MAX_WAIT"]
     answer = {"status": "stuck" if stuck else "ok", "queues": depth, "oldest_wait_seconds": round(waited, 1)}
     return answer, 503 if stuck else 200
-    #> stub
+    #> or stub 09.4
     # OPS-98: the workers are fine as long as Redis answers: they reconnect by themselves.
     return {"status": "ok", "redis": check_redis()}, 200
     #> end
-#> end

@@ -12,7 +12,7 @@ Why after sending, not before: a key written before sending says "sent" for an e
 failing SMTP server or a killed worker never sent, and every retry then skips it: the email is
 lost. Written after, the only gap is a worker killed between the send and the write, where a
 redelivery sends a second copy. One email too many, in a rare crash, beats one too few.
-#> stub
+#> or stub 05.6
 TODO(05_failures): task 6 of the README. A job can run more than once: a retry, or a
 redelivery after its worker died. This module answers one question for the task, "has this
 job sent its email yet?", and keeps the answer where every worker can see it.
@@ -23,8 +23,9 @@ from __future__ import annotations
 
 #> task 05.6
 from workit.redis_client import get_redis
+#> or extra 05
 
-#> stub
+#> or stub 05.6
 from workit.redis_client import get_redis  # noqa: F401  (NEW(05_failures): the app's Redis client)
 
 # NEW(05_failures): given: the name of a job's key, and how long Redis keeps it.
@@ -41,7 +42,7 @@ def already_sent(task_id: str) -> bool:
     #> task 05.6
     """Whether the job `task_id` has sent its email already."""
     return bool(get_redis().exists(sent_key(task_id)))
-    #> stub
+    #> or stub 05.6
     """Whether the job `task_id` has sent its email already (README, task 6)."""
     raise NotImplementedError("Step 05_failures, task 6: write already_sent() in workit/idempotency.py")
     #> end
@@ -51,7 +52,7 @@ def mark_sent(task_id: str) -> None:
     #> task 05.6
     """Remember that the job `task_id` has sent its email; Redis forgets it after a week."""
     get_redis().set(sent_key(task_id), "1", ex=REMEMBER_FOR)
-    #> stub
+    #> or stub 05.6
     """Remember for REMEMBER_FOR seconds that the job `task_id` sent its email (README, task 6)."""
     raise NotImplementedError("Step 05_failures, task 6: write mark_sent() in workit/idempotency.py")
     #> end

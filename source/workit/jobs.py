@@ -1,11 +1,11 @@
 #> file 02-
 """A job queue in one Redis list: what Celery will do for us from step 03, done by hand.
 
-#> task 02.5
+#> extra 02
 A job is a small JSON message, {"job": name, "args": [...]}. `enqueue` pushes it on the
 left of the list (LPUSH); a worker takes the oldest one from the right (BRPOP), waiting
 until one arrives or the timeout runs out. First in, first out.
-#> stub
+#> or todo 02
 A job is a small JSON message naming what to run and with which arguments. `enqueue` puts
 one in, `next_job` takes the oldest one out, waiting for it if need be: first in, first out.
 #> end
@@ -32,7 +32,7 @@ class Job:
 def enqueue(client: redis.Redis, name: str, *args: str) -> None:
     #> task 02.5
     client.lpush(JOBS_KEY, json.dumps({"job": name, "args": list(args)}))
-    #> stub
+    #> or stub 02.5
     """Put the job `name(*args)` at the back of the queue (README, task 5)."""
     raise NotImplementedError("Step 02_redis, task 5: write enqueue() in workit/jobs.py")
     #> end
@@ -51,7 +51,7 @@ def next_job(client: redis.Redis, timeout: float) -> Job | None:
     _key, raw = popped
     message = json.loads(raw)
     return Job(message["job"], tuple(message["args"]))
-    #> stub
+    #> or stub 02.6
     """The oldest job on the queue, or None after `timeout` seconds (README, task 6)."""
     raise NotImplementedError("Step 02_redis, task 6: write next_job() in workit/jobs.py")
     #> end

@@ -28,7 +28,7 @@ ProxyFix takes the client's address from that header. Never without such a proxy
 could then name its own address, and get a limit of its own each time.
 
 RATELIMIT_ENABLED=0 turns the limits off (the tests that send many forms do).
-#> stub
+#> or todo 06
 """NEW(06_status): nothing to write here in this step.
 
 The kata's reference app limits POST /mailers here, per client and per recipient, with
@@ -40,36 +40,48 @@ why each limit is there: stages/07_scale/workit/limits.py.
 
 from __future__ import annotations
 
+#> or task 06.1
 import hashlib
 import hmac
+#> or extra 06
 import math
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+#> or task 06.1
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+#> or extra 06
 from limits.errors import StorageError
+#> or task 06.1
 from werkzeug.middleware.proxy_fix import ProxyFix
+#> or extra 06
 
 from workit.validation import InvalidForm, clean_form
 
 TOO_MANY_FROM_YOU = "You have sent us a lot of forms in a short time."
 TOO_MANY_TO_THEM = "That address has had several emails from us lately."
+#> or task 06.1
 LIMITS = ("RATELIMIT_PER_CLIENT", "RATELIMIT_PER_RECIPIENT")
+#> or extra 06
 
 View = TypeVar("View", bound=Callable[..., object])
 
 
+#> or task 06.1
 def _digest(kind: str, value: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+#> or extra 06
 
 
+#> or task 06.1
 def client_key() -> str:
     return _digest("client", get_remote_address())
+#> or extra 06
 
 
 def recipient() -> str | None:
@@ -86,6 +98,7 @@ def recipient_key() -> str:
     return _digest("recipient", recipient() or "")
 
 
+#> or task 06.1
 limiter = Limiter(
     client_key,
     strategy="moving-window",  # at most N in any window, not 2N across a window's edge
@@ -94,6 +107,7 @@ limiter = Limiter(
     swallow_errors=False,  # Redis down: an error, not "no limit" (see above)
     in_memory_fallback_enabled=False,
 )
+#> or extra 06
 
 
 def _limit(setting: str) -> Callable[[], str]:
@@ -121,6 +135,7 @@ def seconds_to_wait() -> int:
         return 60
 
 
+#> or task 06.1
 def init_limits(app: Flask) -> None:
     for setting in LIMITS:
         try:

@@ -1,7 +1,7 @@
 #> file 08-
-#> task 08.2
+#> extra 08
 """One run at a time: a lock in Redis with an expiry, for the jobs the clock starts.
-#> stub
+#> or todo 08
 """TODO(08_schedule): one run at a time: a lock in Redis with an expiry, for the clock's jobs.
 #> end
 
@@ -18,9 +18,11 @@ from contextlib import contextmanager
 
 #> task 08.2
 from redis.exceptions import LockNotOwnedError
+#> or extra 08
 
+#> or task 08.2
 from workit.redis_client import get_redis
-#> stub
+#> or stub 08.2
 from workit.redis_client import get_redis  # noqa: F401  (the app's Redis client)
 #> end
 
@@ -35,7 +37,7 @@ def run_alone(name: str, ttl: float) -> Iterator[bool]:
 
     #> task 08.2
     Redis away: raises (redis.exceptions.ConnectionError), as a run cannot know it is alone.
-    #> stub
+    #> or stub 08.2
     Never waits; releases only its own lock; Redis away: raises (README, task 2).
     #> end
     """
@@ -56,7 +58,7 @@ def run_alone(name: str, ttl: float) -> Iterator[bool]:
             # The run outlived its lock: another may have worked meanwhile. The rows' own
             # conditions kept that harmless; the lock's life should be longer than a run.
             logger.warning("%s: the run outlived its lock (%s s); make MAINTENANCE_LOCK_TTL longer", name, ttl)
-    #> stub
+    #> or stub 08.2
     raise NotImplementedError("Step 08_schedule, task 2: run_alone(name, ttl) in workit/locks.py")
     yield False  # (a generator: @contextmanager needs one)
     #> end

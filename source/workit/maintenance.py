@@ -1,12 +1,12 @@
 #> file 08-
-#> task 08.3
+#> extra 08
 """The jobs the clock starts (workit/schedule.py): retention and reconcile.
 
 Both may run twice, or at the same time (two beats, a run slower than its period): each works
 under a lock (workit/locks.py), changes MAINTENANCE_BATCH rows at most, oldest first, and
 changes a row only if it still is what the run found, in the UPDATE's own WHERE. So a second
 run changes nothing, and an overlap that outlived the lock changes each row once.
-#> stub
+#> or todo 08
 """TODO(08_schedule): the jobs the clock starts (workit/schedule.py): retention and reconcile.
 
 Both may run twice, or at the same time: each works under a lock (workit/locks.py), changes
@@ -16,8 +16,9 @@ run found, in the UPDATE's own WHERE.
 """
 
 from __future__ import annotations
-#> task 08.3
+#> extra 08
 
+#> or task 08.1
 from datetime import timedelta
 from typing import Any
 #> end
@@ -26,7 +27,9 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 #> task 08.3
 from flask import current_app
+#> or extra 08
 
+#> or task 08.3
 from workit.db import db
 from workit.locks import run_alone
 from workit.models import FAILED, FINAL, IN_FLIGHT, LOST_REQUEST, QUEUED, MailerRequest, utc_now
@@ -34,9 +37,10 @@ from workit.tasks import look_up_gif
 #> end
 
 logger = get_task_logger(__name__)
-#> task 08.3
+#> extra 08
 
 
+#> or task 08.3
 def changed(*conditions: Any, **values: Any) -> int:
     """UPDATE the requests that meet `conditions` (in the UPDATE's WHERE), committed: how many."""
     result = db.session.execute(
@@ -66,7 +70,7 @@ def expire_old_requests() -> int:
         count = changed(MailerRequest.id.in_(ids), *due, email=None, thought=None, gif_url=None, expired_at=utc_now())
         logger.info("retention: %s request(s) older than %s days wiped", count, config["RETENTION_DAYS"])
         return count
-    #> stub
+    #> or stub 08.3
     """Wipe the address, thought and GIF of final requests older than RETENTION_DAYS: how many.
 
     (README, task 3)
@@ -81,7 +85,7 @@ def reconcile_requests() -> int:
 
     #> task 08.4
     Lost: in flight, and its row has not moved for RECONCILE_AFTER seconds.
-    #> stub
+    #> or stub 08.4
     Lost: in flight, and its row has not moved for RECONCILE_AFTER seconds (README, task 4).
     #> end
     """
@@ -115,6 +119,6 @@ def reconcile_requests() -> int:
                 logger.warning("request %s: lost again after it was posted again; marked failed", request_id)
                 count += 1
         return count
-    #> stub
+    #> or stub 08.4
     raise NotImplementedError("Step 08_schedule, task 4: reconcile_requests() in workit/maintenance.py")
     #> end

@@ -3,15 +3,15 @@
 
 #> 06
 The record is the truth about a request. The web app writes it (queued), the worker moves it
-#> or task 06.2 -06
+#> or extra 06 -06
 on (sending, then sent or failed), and the status page reads it. The id in the page's URL is
-#> stub
+#> or todo 06
 on (sending, then sent or failed), and the status page reads it (README, task 2).
 #> or 07-
 The record is the truth about a request. The web app writes it (queued), the workers move it
 on (looking up the GIF, ready for the email worker, sending, then sent or failed), and
 the status page reads it. The id in the page's URL is
-#> or task 06.2
+#> or extra 06
 the only key to it, and the page shows an email address: so the id is long and random, never
 a counter that anyone could count through.
 #> or todo 07
@@ -21,13 +21,16 @@ NEW(07_scale): two workers now move a request, so it has one more status, LOOKIN
 
 from __future__ import annotations
 
-#> task 06.2
+#> task 06.1
 import secrets
 from datetime import datetime, timezone
+#> or extra 06
 
+#> or task 06.1
 from workit.db import db
+#> or extra 06
 
-#> stub
+#> or stub 06.1
 # NEW(06_status): given. A request's statuses, and how the status page says them.
 #> end
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
@@ -45,7 +48,7 @@ STATUS_WORDS = {
     QUEUED: "Queued: waiting for a worker to pick it up.",
     #> 06
     SENDING: "Sending: a worker is finding your GIF and writing the email.",
-    #> or 07:stage
+    #> or todo 07
     # NEW(07_scale): the lookup's words, and sending's own.
     #> or 07-
     LOOKING_UP: "Looking up: a worker is finding your GIF.",
@@ -55,7 +58,7 @@ STATUS_WORDS = {
     SENT: "Sent! Check your inbox.",
     FAILED: "Failed: we could not send it.",
 }
-#> todo 06
+#> stub 06.2
 
 # TODO(06_status): task 2 of the README: the MailerRequest model, with an id nobody can guess.
 #> or 08-

@@ -23,7 +23,7 @@ SUBJECT = "Here is your randomness email of awesome."
 
 #> -04:stage
 def build_randomness_email(email: str, thought: str, gif_url: str, sender: str) -> EmailMessage:
-#> or -01:stage
+#> or stub 01.3 -01:stage
     """The email to `email` that shows `thought` and the GIF at `gif_url` (README, task 3)."""
     raise NotImplementedError(
         "Step 01_sync, task 3: write build_randomness_email() in workit/notifier.py: the "
@@ -48,7 +48,7 @@ def build_randomness_email(email: str, thought: str, gif_url: str | None, sender
 def deliver(message: EmailMessage, host: str, port: int, timeout: float) -> None:
     #> task 01.4
     with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-    #> stub
+    #> or stub 01.4 -01:stage
     """Hand `message` to the SMTP server at `host`:`port` (README, task 4)."""
     raise NotImplementedError(
         "Step 01_sync, task 4: write deliver() in workit/notifier.py: hand the message to "
@@ -67,7 +67,7 @@ def deliver(message: EmailMessage, host: str, port: int, timeout: float) -> None
 
 #> -04:stage
 def send_randomness_email(email: str, thought: str) -> None:
-#> or -01:stage
+#> or stub 01.5 -01:stage
     """Find a GIF for `thought` and email it to `email`, with the app's settings: the one
     job the view hands over (README, task 5)."""
     raise NotImplementedError(

@@ -21,7 +21,7 @@ def get_redis() -> redis.Redis:
             decode_responses=True,
         )
     return extensions[EXTENSION]
-    #> stub
+    #> or stub 02.1
     """This app's Redis client, made on its first call, the same one after (README, task 1)."""
     # TODO(02_redis): build the client from the app's settings; keep it on the app.
     raise NotImplementedError("Step 02_redis, task 1: write get_redis() in workit/redis_client.py")

@@ -1,15 +1,15 @@
 #> file 08-
-#> task 08.1
+#> extra 08
 """What the clock starts: celery beat's schedule, from the Flask app's config.
-#> stub
+#> or todo 08
 """TODO(08_schedule): what the clock starts: celery beat's schedule, from the Flask app's config.
 #> end
 
 `celery beat` is a clock, not a worker: when an entry is due it posts the task's message, and
 a worker (the maintenance queue's) runs it. Run one beat, never more: each beat posts every
-#> task 08.1
+#> extra 08
 entry. The tasks are safe when two run anyway (workit/locks.py), but not free.
-#> stub
+#> or todo 08
 entry.
 #> end
 """
@@ -24,6 +24,7 @@ from typing import Any
 
 #> task 08.1
 from celery.schedules import crontab
+#> or extra 08
 
 #> end
 EXPIRE, RECONCILE = "workit.maintenance.expire_old_requests", "workit.maintenance.reconcile_requests"
@@ -52,7 +53,7 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "options": {"expires": every, "time_limit": lock_ttl * 0.9},
         },
     }
-    #> stub
+    #> or stub 08.1
     """The beat_schedule setting: entry name -> task, schedule, options (README, task 1).
 
     "expire-old-requests" daily at RETENTION_HOUR:00 UTC, "reconcile-requests" every

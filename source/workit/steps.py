@@ -18,9 +18,9 @@ from workit.budget import wait_for_budget
 #> end
 from workit.db import db
 from workit.giphy import GiphyError
-#> task 08.5
+#> task 08.3
 from workit.models import FINAL, MailerRequest
-#> stub 07-08:stage
+#> or stub 08.3 07-08:stage
 from workit.models import SENT, MailerRequest
 #> end
 
@@ -38,13 +38,13 @@ def the_request(request_id: str) -> MailerRequest | None:
         # database): say so once and drop the job.
         logger.warning("request %s: not in the database; dropping the job", request_id)
         return None
-    #> todo 08
+    #> stub 08.5
     # TODO(08_schedule), task 5: a failed request is final too (and an expired one is sent or failed).
     #> or task 08.5
     if record.status in FINAL:
         # Sent, or given up on (failed, expired): a late copy of the job must not send now.
         logger.info("request %s: already %s, nothing to do", request_id, record.status)
-    #> stub 07-08:stage
+    #> or stub 08.5 07-08:stage
     if record.status == SENT:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
     #> end
@@ -69,7 +69,7 @@ def claimed(request_id: str, expected: tuple[str, ...], status: str, **columns: 
     moved = db.session.execute(claim, execution_options={"synchronize_session": False}).rowcount
     db.session.commit()
     return bool(moved == 1)
-    #> stub
+    #> or stub 07.6
     """Move the request from one of `expected` to `status` (and set `columns`), committed: True if
     this call moved it, False if another job got there first (README, task 6)."""
     raise NotImplementedError("Step 07_scale, task 6: write claimed(...) in workit/steps.py")

@@ -11,11 +11,14 @@ from __future__ import annotations
 #> task 04.2
 import re
 import unicodedata
+#> or extra 04
 from urllib.parse import unquote_to_bytes
 
+#> or task 04.2
 from email_validator import EmailNotValidError, validate_email
+#> or extra 04
 
-#> stub
+#> or stub 04.2
 # NEW(04_enqueue): given, the limits, the messages and InvalidForm; clean_form is yours.
 #> end
 MAX_EMAIL_LENGTH = 254  # SMTP's limit: a path is 256 octets at most, its < > included (RFC 5321)
@@ -31,7 +34,7 @@ NOT_ONE_LINE = (
 )
 INVALID_EMAIL = "Please check your email address: we cannot send to that one."
 THOUGHT_TOO_LONG = f"Please keep your thought to {MAX_THOUGHT_LENGTH} characters or fewer."
-#> task 04.2
+#> extra 04
 # Problems with the request rather than with what was typed (see workit/views.py).
 NOT_UTF8 = (
     "We could not read that form: it was not sent as UTF-8 text. Please type the email "
@@ -42,6 +45,7 @@ FORM_EXPIRED = (
     "This form has expired or did not come from our page. Please check it and send it again."
 )
 # Redis down or too slow. A timeout does not tell whether the message got there: say only that.
+#> or task 04.1
 QUEUE_UNAVAILABLE = (
     "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on "
     "its way. Please send the form again in a minute."
@@ -53,16 +57,19 @@ LIMITS_UNAVAILABLE = (
     "Sorry, we cannot take your form just now: our mail queue is not answering, so it has not "
     "been sent. Please try again in a minute."
 )
-#> or task 04.2
+#> or extra 04
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).
+#> or task 04.1
 _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
+#> or extra 04
 
 # An RFC 2047 encoded word, =?charset?Q-or-B?text?=. It is not allowed in an address (RFC 2047,
 # section 5), but email-validator takes it as ordinary characters, while Python's email package
 # decodes it in a To: header: =?utf-8?q?a=40evil.example=2C?=@example.com goes out as
 # "To: a@evil.example,@example.com". So an address holding one is refused.
+#> or task 04.1
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
 ENCODED_WORD = "It holds an encoded word (=?...?=), which is not allowed in an address."
 #> end
@@ -72,7 +79,7 @@ class InvalidForm(ValueError):
     """The form cannot be used; the message says why, in words for the person who filled it in."""
 
 
-#> task 04.2
+#> extra 04
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
@@ -117,7 +124,7 @@ def clean_form(email: str, thought: str) -> tuple[str, str]:
     if len(thought) > MAX_THOUGHT_LENGTH:
         raise InvalidForm(THOUGHT_TOO_LONG)
     return checked.normalized, thought
-    #> stub
+    #> or stub 04.2
     """The email address and the thought, trimmed and checked, ready to travel to the worker;
     InvalidForm with the message of the first problem otherwise (README, tasks 2 to 4)."""
     raise NotImplementedError("Step 04_enqueue, task 2: write clean_form() in workit/validation.py")

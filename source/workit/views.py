@@ -1,49 +1,53 @@
-#> task 06.6
+#> extra 06
 """The pages: the form, the endpoint it posts to, and each request's status page."""
-#> stub -06:stage
+#> or -06:stage
 """The pages: the form, the endpoint it posts to, and the thank-you page."""
 #> end
 
 from __future__ import annotations
 #> extra 05
 
-#> or task 06.6
+#> or extra 06
 import math
 #> or extra 05
 import uuid
+#> or task 05.3
 from collections.abc import Mapping
 #> end
 
-#> task 04.1 -06:stage
+#> task 04.1 & stub 06.1 -06:stage
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-#> stub -04:stage
+#> or stub 04.1 -04:stage
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-#> or task 06.6
+#> or task 06.1
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+#> or extra 06
 from flask_limiter.errors import RateLimitExceeded
-#> or task 04.1
+#> or extra 04
 from flask_wtf.csrf import CSRFError
+#> or task 04.1
 from kombu.exceptions import OperationalError
-#> or task 06.6
+#> or extra 06
 from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
-#> or task 04.1
+#> or extra 04
 from werkzeug.exceptions import RequestEntityTooLarge
 #> end
 from werkzeug.wrappers import Response
 
-#> todo 04
+#> stub 04.1
 # TODO(04_enqueue): task 1. This is step 01's function: it sends the email right here.
-#> or -04:stage
+#> or stub 04.1 -04:stage
 from workit.notifier import send_randomness_email
-#> or task 06.6
+#> or task 06.1
 from workit.db import db
+#> or extra 06
 from workit.limits import limit_mailers, seconds_to_wait
-#> or task 06.6 -08:stage
+#> or task 06.1 & stub 08.1 -08:stage
 from workit.models import FINAL, STATUS_WORDS, MailerRequest
-#> or task 04.1 -07:stage
+#> or task 04.1 & stub 07.1 -07:stage
 from workit.tasks import send_randomness_email
-#> or task 08.3
+#> or task 08.1
 from workit.models import EXPIRED_WORDS, FINAL, STATUS_WORDS, MailerRequest
 #> or task 07.1
 from workit.tasks import look_up_gif
@@ -51,7 +55,7 @@ from workit.tasks import look_up_gif
 from workit.validation import (
     FORM_EXPIRED,
     FORM_TOO_BIG,
-#> or task 06.6
+#> or extra 06
     LIMITS_UNAVAILABLE,
 #> or task 04.1
     MULTIPART,
@@ -72,9 +76,9 @@ bp = Blueprint("mailers", __name__)
 
 #> task 04.1
 RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
-#> stub -04:stage
+#> or stub 04.1 -04:stage
 MISSING_FIELDS = "Please give us both an email address and a thought."
-#> or task 06.6
+#> or extra 06
 SENT_BEFORE = "You sent this form already: here is its email."
 #> or extra 05
 
@@ -116,7 +120,7 @@ def form_page(error: str | None = None, email: str = "", thought: str = "", subm
 def index() -> str:
     #> extra 05
     return form_page()
-    #> stub -05:stage
+    #> or -05:stage
     return render_template("index.html")
     #> end
 
@@ -126,29 +130,29 @@ def index() -> str:
 # every form becomes a request in the database, and the job and the answer point to it.
 #> end
 @bp.post("/mailers")
-#> -04:stage
+#> stub 04.1 -04:stage
 def create() -> Response | tuple[str, int]:
-#> or -01:stage
+#> or stub 01.6 -01:stage
     """Read the form, send the randomness email, then send the browser on to /sent
     (README, task 6)."""
     raise NotImplementedError(
         "Step 01_sync, task 6: write create(), the POST /mailers view, in workit/views.py: "
         "read the form, send the email, then redirect to /sent (stages/01_sync/README.md)"
     )
-#> or 04:stage
+#> or stub 04.1
     """POST /mailers: queue the email for a worker, and answer at once (README, tasks 1 and 5)."""
     # TODO(04_enqueue): task 1 where the `raise` is: queue the email instead of sending it.
     # Task 5: let clean_form (workit/validation.py) decide which forms come back, and how.
-#> or task 01.6 -04:stage
+#> or task 01.1 & stub 04.1 -04:stage
     email = request.form.get("mailers[email]", "").strip()
     thought = request.form.get("mailers[thought]", "").strip()
     if not email or not thought:
         return render_template("index.html", error=MISSING_FIELDS, email=email, thought=thought), 400
 #> or task 01.6 -03
     send_randomness_email(email, thought)
-#> or 04:stage
+#> or stub 04.1
     raise NotImplementedError("Step 04_enqueue, task 1: queue the email from create() in workit/views.py")
-#> or task 06.5
+#> or extra 06
 @limit_mailers  # per client and per recipient (workit/limits.py): over a limit, too_many below
 #> or task 04.1
 def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
@@ -172,7 +176,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     # says which form they came from.
 #> or task 04.1 -05:stage
     # two strings are exactly the arguments the worker will call the task with.
-#> or task 06.5
+#> or extra 06
     # The request is a row first, committed: a worker that takes the job a millisecond later,
     # on its own connection, must find it. Only then the job, and it carries the id alone: the
     # address and the thought stay in the database, out of Redis and out of the logs.
@@ -185,7 +189,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         send_randomness_email.apply_async((email, thought), task_id=task_id_for(submission, email, thought))
 #> or task 04.1 -05:stage
         send_randomness_email.delay(email, thought)
-#> or 07:stage
+#> or stub 07.1
         # TODO(07_scale): task 1, queue the lookup first; it posts the email's job.
 #> or task 07.1 -08
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
@@ -193,10 +197,10 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         # The request only posts the job: a page that waits for a worker waits for Giphy, and so do
         # the web processes, all of them once Giphy is slow. The status page tells the rest.
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
-#> stub
+#> or stub 09.6
         # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
-#> or task 06.5 -07:stage
+#> or extra 06 & stub 07.1 -07:stage
         send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
 #> or task 04.1
     except OperationalError as problem:
@@ -214,7 +218,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
 #> or task 04.1 -05:stage
         page = render_template("index.html", error=QUEUE_UNAVAILABLE, email=email, thought=thought)
         return page, 503, {"Retry-After": RETRY_AFTER}
-#> or task 06.5
+#> or extra 06
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not
         # say "queued" for a job that may never be: take it back. If the message did reach
         # Redis after all (a timeout proves nothing), its worker finds no row and drops it, and
@@ -225,50 +229,50 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", record.id, problem)
 #> or extra 05
         return form_page(QUEUE_UNAVAILABLE, email, thought, submission), 503, {"Retry-After": RETRY_AFTER}
-#> or task 06.5
+#> or extra 06
     flash(f"Queued: your email to {email} is on its way to a worker.")
     return redirect(url_for("mailers.status", request_id=record.id), code=303)
 
 
+#> or task 06.1
 @bp.get("/mailers/<request_id>")
 def status(request_id: str) -> Response | tuple[dict[str, object], int, dict[str, str]] | str:
     record = db.session.get(MailerRequest, request_id)
     if record is None:
         abort(404)
     done = record.status in FINAL
-#> or task 01.6 -06:stage
+#> or task 01.1 & stub 06.1 -06:stage
     flash(f"You did it! Email sent to {email}")
     return redirect(url_for("mailers.sent"), code=303)
-#> or task 08.3
+#> or task 08.1
     # An expired request (workit/maintenance.py) is still a page, not a 404: its link works.
     expired = record.expired_at is not None
     words = EXPIRED_WORDS if expired else STATUS_WORDS[record.status]
-#> stub
+#> or stub 08.1
     # TODO(08_schedule), task 3: an expired request (expired_at set) says so, in its words and in the JSON.
-#> or task 06.5
+#> or task 06.1
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         answer = {
             "id": record.id,
             "status": record.status,
-#> or task 08.3
+#> or task 08.1
             "words": words,
-#> or task 06.5 -08:stage
+#> or task 06.1 & stub 08.1 -08:stage
             "words": STATUS_WORDS[record.status],
-#> or task 06.5
+#> or task 06.1
             "done": done,
-#> or task 08.3
+#> or task 08.1
             "expired": expired,
-#> or task 06.5
+#> or task 06.1
             "error": record.error,
             "updated_at": record.updated_at.isoformat(),
         }
         return answer, 200, {"Cache-Control": "no-store"}
-#> or task 08.3
+#> or task 08.1
     page = render_template("status.html", record=record, words=words, done=done)
-#> or extra 08
     # The page shows the address, as the JSON does: no browser or proxy may keep a copy.
     return page, 200, {"Cache-Control": "no-store"}
-#> or task 06.5 -08:stage
+#> or task 06.1 & stub 08.1 -08:stage
     return render_template("status.html", record=record, words=STATUS_WORDS[record.status], done=done)
 #> end
 
@@ -276,10 +280,10 @@ def status(request_id: str) -> Response | tuple[dict[str, object], int, dict[str
 @bp.get("/sent")
 def sent() -> str:
     return render_template("sent.html")
-#> task 04.1
+#> extra 04
 
 
-#> or task 06.5
+#> or extra 06
 # The same form sent twice (a double click, the back button) is one request: its row's task_id
 # is unique. Sent again later, it lands on the first request's page before any limit counts it;
 # sent at the same moment, its commit breaks the unique task_id, and it lands there too.
@@ -317,7 +321,7 @@ def sent_at_the_same_moment(error: IntegrityError) -> Response:
     return to_earlier(earlier)
 
 
-#> or task 04.1
+#> or extra 04
 # Requests that never reach create(): each one gets the form back with a message, not a bare
 # error page.
 
@@ -335,28 +339,28 @@ def refuse_unreadable_forms() -> tuple[str, int] | None:
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(body) >= limit:
         raise RequestEntityTooLarge()
-    #> extra 08
+#> or extra 08
     # A body that ends before its Content-Length is an incomplete message (RFC 9112, section
     # 6.3): the client went away in the middle. Acting on it would queue a cut-off thought.
     if request.content_length is not None and len(body) < request.content_length:
         abort(400)
-    #> end
+#> or extra 04
     if request.mimetype not in (URLENCODED, MULTIPART) or is_utf8_form(body, request.mimetype):
         return None
 #> or extra 05
     return form_page(NOT_UTF8), 400
-#> or task 04.1 -05:stage
+#> or extra 04 -05:stage
     return render_template("index.html", error=NOT_UTF8), 400
-#> or task 04.1
+#> or extra 04
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
 def form_too_big(error: RequestEntityTooLarge) -> tuple[str, int]:
 #> or extra 05
     return form_page(FORM_TOO_BIG), 413
-#> or task 04.1 -05:stage
+#> or extra 04 -05:stage
     return render_template("index.html", error=FORM_TOO_BIG), 413
-#> or task 04.1
+#> or extra 04
 
 
 @bp.app_errorhandler(CSRFError)
@@ -367,9 +371,9 @@ def form_expired(error: CSRFError) -> tuple[str, int]:
     thought = request.form.get("mailers[thought]", "")
 #> or extra 05
     return form_page(FORM_EXPIRED, email, thought, submission_of(request.form)), 400
-#> or task 04.1 -05:stage
+#> or extra 04 -05:stage
     return render_template("index.html", error=FORM_EXPIRED, email=email, thought=thought), 400
-#> or task 06.5
+#> or extra 06
 
 
 @bp.app_errorhandler(RateLimitExceeded)

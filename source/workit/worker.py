@@ -15,7 +15,7 @@ from workit import create_app
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
-#> stub
+#> or stub 03.4
 raise NotImplementedError(
     "Step 03_worker, task 4: write workit/worker.py, the module `celery -A workit.worker` loads: "
     "a Flask app from the environment, and its Celery app. See stages/03_worker/README.md"

@@ -1,12 +1,12 @@
 #> file 07-
-#> task 07.5
+#> extra 07
 """One kind of worker per queue: `python -m workit.workers giphy` or `... email` starts it.
 
 A lookup spends its time waiting for Giphy, not computing: threads wait well, many at once, in
 one process. Sending is short, and its time limit must be enforced: only the prefork pool
 (processes) can stop a task that has run too long, and a few processes are enough for it.
 Little's law sizes a pool: slots needed = jobs arriving per second x seconds per job.
-#> stub
+#> or todo 07
 """NEW(07_scale). One kind of worker per queue: `python -m workit.workers giphy` or `... email`
 starts it, with the pool and the concurrency that suit its work (README, task 5).
 #> end
@@ -20,9 +20,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-#> task 07.5 -07
+#> task 07.2 -07
 from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE
-#> stub
+#> or stub 07.2
 from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE  # noqa: F401  (for WORKERS, task 5)
 #> or 08-
 from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE, MAINTENANCE_QUEUE  # NEW(08_schedule)
@@ -30,9 +30,9 @@ from workit.celery_app import EMAIL_QUEUE, GIPHY_QUEUE, MAINTENANCE_QUEUE  # NEW
 
 
 @dataclass(frozen=True)
-#> task 07.5
+#> extra 07
 class Worker:
-#> stub
+#> or todo 07
 class Worker:  # NEW(07_scale): given
 #> end
     """How the workers of one queue run: Celery's pool, and how many tasks at once."""
@@ -45,7 +45,7 @@ class Worker:  # NEW(07_scale): given
 WORKERS = {
     GIPHY_QUEUE: Worker(pool="threads", concurrency=64),
     EMAIL_QUEUE: Worker(pool="prefork", concurrency=2),
-#> stub
+#> or stub 07.5
 # TODO(07_scale): task 5, how the workers of each queue run: queue name -> Worker.
 WORKERS: dict[str, Worker] = {}
 #> or 08-
@@ -71,7 +71,7 @@ def worker_argv(queue: str) -> list[str]:
     ]
 
 
-    #> stub
+    #> or stub 07.5
     """The `celery worker` arguments of a worker that reads `queue` alone (README, task 5)."""
     raise NotImplementedError("Step 07_scale, task 5: write worker_argv(queue) in workit/workers.py")
 

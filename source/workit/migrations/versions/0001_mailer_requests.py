@@ -10,8 +10,9 @@ from __future__ import annotations
 #> task 06.3
 import sqlalchemy as sa
 from alembic import op
+#> or extra 06
 
-#> stub
+#> or stub 06.3
 # NEW(06_status): given. Alembic's names for this migration, and the one before it (none).
 #> end
 revision = "0001"
@@ -33,7 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    #> stub
+    #> or stub 06.3
     """Make the table the model describes (README, task 3)."""
     raise NotImplementedError("Step 06_status, task 3: write upgrade() in the first migration")
     #> end
@@ -42,7 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     #> task 06.3
     op.drop_table("mailer_requests")
-    #> stub
+    #> or stub 06.3
     """Undo upgrade() (README, task 3)."""
     raise NotImplementedError("Step 06_status, task 3: write downgrade() in the first migration")
     #> end

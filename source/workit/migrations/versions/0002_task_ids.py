@@ -1,7 +1,7 @@
 #> file 06-
 #> extra 06
 """Each request remembers the form that made it: a unique task_id.
-#> stub
+#> or todo 06
 """The reference app's second migration (a unique task_id per request), empty here.
 #> end
 
@@ -11,11 +11,12 @@ Revises: 0001
 
 from __future__ import annotations
 
-#> extra 06
+#> task 06.3
 import sqlalchemy as sa
 from alembic import op
+#> or extra 06
 
-#> stub
+#> or stub 06.3
 # NEW(06_status): given, and nothing to write. The kata's reference app adds a column here for
 # a hardening beyond this step: the same form sent twice is one request (step 07's skeleton
 # has it: stages/07_scale/workit/migrations/versions/0002_task_ids.py). Your model has no such
@@ -35,7 +36,7 @@ def upgrade() -> None:
     #> extra 06
     op.add_column("mailer_requests", sa.Column("task_id", sa.String(36)))
     op.create_index(INDEX, "mailer_requests", ["task_id"], unique=True)
-    #> stub
+    #> or todo 06
     pass
     #> end
 
@@ -45,6 +46,6 @@ def downgrade() -> None:
     op.drop_index(INDEX, table_name="mailer_requests")
     with op.batch_alter_table("mailer_requests") as table:  # SQLite: a copy without the column
         table.drop_column("task_id")
-    #> stub
+    #> or todo 06
     pass
     #> end
