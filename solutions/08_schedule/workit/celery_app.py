@@ -22,7 +22,7 @@ class RedisChannel(kombu_redis.Channel):
 
     To publish a job, kombu's channel makes a new redis.Redis object (with its table of about 170
     reply callbacks), uses it for one LPUSH and drops it: the largest piece of work that POST
-    /mailers repeats for nothing (bench/README.md, "POST /mailers: where the time goes"). A
+    /mailers repeats for nothing (a profile of the request shows it). A
     redis.Redis object is safe to share between threads (each command borrows a connection from
     the pool), so the channel keeps one.
     """

@@ -1,4 +1,4 @@
-"""NEW(07_scale): given, but for `claimed` (README, task 6). What both jobs need: their request's
+"""NEW(07_scale): given, but for `claimed` (task 6 of step 07). What both jobs need: their request's
 row, a claim on it, and (for the lookup) step 05's way with Giphy, moved here out of the email's job.
 """
 

@@ -1,6 +1,6 @@
 """The finished app's hardening beyond the tasks (marked `reference`, run with --solutions): no
 form value in a log when the database fails, a body cut short is refused, the status page is
-never cached. The repository README's "What can go wrong" promises each."""
+never cached. The kata's reference app promises each."""
 
 from __future__ import annotations
 
@@ -112,5 +112,5 @@ def test_posting_a_job_builds_no_redis_client_of_its_own(app, celery_of, databas
     assert len(made) == 0, (
         f"posting {len(ids) - 1} jobs made {len(made)} new redis.Redis client(s); expected none: kombu's Redis "
         "channel builds one per message unless it keeps one (workit/celery_app.py, RedisChannel), and "
-        "building it is the largest piece of work POST /mailers repeats for nothing (bench/README.md)."
+        "building it is the largest piece of work POST /mailers repeats for nothing."
     )
