@@ -137,7 +137,9 @@ def limits(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 #> or stub 07.3
     """task_annotations: each task's limits, from the Flask app's config (README, task 3)."""
-    raise NotImplementedError("Step 07_scale, task 3: write limits(config) in workit/celery_app.py")
+    # TODO(07_scale): task 3. No limits yet, so that tasks 1 and 2 run without them: the lookup
+    # may call Giphy as often and as long as it likes, and the email may hang for ever.
+    return {}
 #> or 07-
 
 #> end
