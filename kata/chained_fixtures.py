@@ -63,6 +63,14 @@ def app_config(app_config: dict[str, Any], celery_app_config: dict[str, Any], da
     from workit.config import from_environment
 
     celery = {**from_environment({})["CELERY"], **celery_app_config["CELERY"]}
+    # The workers of these tests run in the test process, beside the fake Redis they talk to
+    # (one GIL for all of them): on a busy machine its reply to a worker's ack or publish can
+    # take longer than the app's fail-fast 0.3 s, made for a web request beside a real Redis.
+    celery["broker_transport_options"] = {
+        **celery.get("broker_transport_options", {}),
+        "socket_timeout": 10.0,
+        "socket_connect_timeout": 10.0,
+    }
     # No rate limit in the tests unless a test sets one: 100/h would hold a second lookup 36 s.
     return {
         **app_config,
@@ -145,18 +153,28 @@ def worker_on(
 ) -> Iterator[Any]:
     """A real Celery worker in this process, reading only `queues`."""
     from celery.contrib.testing.worker import start_worker
+    from kombu.asynchronous import get_event_loop, set_event_loop
 
-    with start_worker(
-        celery_app,
-        pool=pool,
-        concurrency=concurrency,
-        queues=queues,
-        hostname=f"{name or '-'.join(queues)}-{uuid.uuid4().hex[:6]}@kata",
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=shutdown_timeout,
-    ) as worker:
-        yield worker
+    # Celery gives a new worker the process's current event loop if there is one: a second
+    # worker in this process would poll the first one's sockets from its own thread, and one
+    # thread's read would take the reply the other was waiting for (a lost BRPOP reply, a
+    # "connection lost", a job redelivered). Each worker here gets a loop of its own.
+    previous = get_event_loop()
+    set_event_loop(None)
+    try:
+        with start_worker(
+            celery_app,
+            pool=pool,
+            concurrency=concurrency,
+            queues=queues,
+            hostname=f"{name or '-'.join(queues)}-{uuid.uuid4().hex[:6]}@kata",
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=shutdown_timeout,
+        ) as worker:
+            yield worker
+    finally:
+        set_event_loop(previous)
 
 
 @pytest.fixture
