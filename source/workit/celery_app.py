@@ -201,7 +201,7 @@ def celery_init_app(app: Flask) -> Celery:
     #> or stub 07.2
     # TODO(07_scale): task 2, the routes, and task 3, the limits, in the settings.
     #> or 08
-    # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
+    # NEW(08_schedule): the clock (celery beat) reads its schedule here; its hours are UTC hours.
     settings.setdefault("timezone", "UTC")
     #> or task 09.5
     # The clock's time zone: RETENTION_HOUR is a UTC hour, whatever time zone the servers (TZ),

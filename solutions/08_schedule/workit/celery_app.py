@@ -113,7 +113,7 @@ def celery_init_app(app: Flask) -> Celery:
     settings.setdefault("task_queues", QUEUES)
     settings["task_routes"] = routes()
     settings["task_annotations"] = limits(app.config)
-    # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
+    # NEW(08_schedule): the clock (celery beat) reads its schedule here; its hours are UTC hours.
     settings.setdefault("timezone", "UTC")
     settings.setdefault("beat_schedule", beat_schedule(app.config))
     if str(settings.get("broker_url", "")).startswith("redis://"):

@@ -170,10 +170,10 @@ def test_deliver_gives_the_smtp_connection_a_timeout(inbox, monkeypatch):
 
     timeouts = [arguments.get("timeout") for arguments in opened]
     assert timeouts == [2.5], (
-        f"deliver(message, host, port, 2.5) opened smtplib.SMTP connections with timeouts "
+        f"deliver(message, host, port, 2.5) opened SMTP connections with timeouts "
         f"{timeouts!r}; expected one connection, with the timeout deliver was given, 2.5. "
-        "Without a timeout a stuck mail server hangs the request (README, task 4; smtplib: "
-        "the SMTP object, https://docs.python.org/3/library/smtplib.html#smtplib.SMTP)."
+        "Without a timeout a stuck mail server hangs the request (README, task 4; smtplib's "
+        "client, https://docs.python.org/3/library/smtplib.html)."
     )
 
 
@@ -197,13 +197,13 @@ def test_deliver_closes_the_smtp_connection(inbox, monkeypatch):
         f"deliver(message, host, port, 2.5) returned with {len(still_open)} SMTP connection(s) "
         "still open. Say goodbye to the server and close the connection when the message is "
         "sent: each open one holds a socket in your app and a session on the server. "
-        "smtplib.SMTP works as a context manager (a `with` block), which does both, even when "
-        "sending fails."
+        "smtplib's client can do both for you in a `with` block, even when sending fails "
+        "(README, task 4; https://docs.python.org/3/library/smtplib.html)."
     )
 
 
 def record_smtp_connections(monkeypatch, inbox) -> list[dict[str, object]]:
-    """Every smtplib.SMTP connection opened from now on: its host, port and timeout.
+    """Every SMTP connection smtplib opens from now on: its host, port and timeout.
 
     A connection to MAIL_SERVER_NAME is made to the test's inbox instead.
     """

@@ -316,7 +316,7 @@ def _names(message: str, how: str) -> bool:
 
 
 def _chained(error: BaseException) -> list[tuple[str, BaseException]]:
-    """The exceptions a traceback of `error` prints with it: each __cause__, and each
+    """The exceptions a traceback of the given error prints with it: each __cause__, and each
     __context__ unless `raise ... from ...` suppressed it."""
     found: list[tuple[str, BaseException]] = []
     todo, seen = [error], {id(error)}

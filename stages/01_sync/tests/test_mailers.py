@@ -235,8 +235,8 @@ def test_an_incomplete_form_is_shown_again_and_nothing_is_sent(client, giphy, in
         "400, with the form shown again."
     )
     assert MISSING_FIELDS in response.text, (
-        f"POST /mailers with {what} should say {MISSING_FIELDS!r} (render index.html with "
-        "error=MISSING_FIELDS)."
+        f"POST /mailers with {what} should say {MISSING_FIELDS!r}: the form page again, "
+        "showing that message (README, task 6; templates/index.html shows the one it is given)."
     )
     assert 'name="mailers[email]"' in response.text, (
         f"POST /mailers with {what} should show the form again, so the user can fix it."

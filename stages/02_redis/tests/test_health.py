@@ -376,5 +376,5 @@ def test_redis_ping_explains_and_exits_1_when_redis_is_down(app, fake_redis, red
         f"`flask redis-ping` with Redis down wrote {result.stdout!r} to standard output and "
         f"{result.stderr!r} to standard error; expected the explanation on standard error, "
         "where errors go: `flask redis-ping > out.txt` should still show it (README, task 4; "
-        "click's docs on printing: https://click.palletsprojects.com/en/stable/api/#click.echo)."
+        "click's docs on printing: https://click.palletsprojects.com/en/stable/utils/#printing-to-stdout)."
     )

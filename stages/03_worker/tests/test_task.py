@@ -109,7 +109,7 @@ def test_send_randomness_email_is_a_shared_task_of_the_app(app, celery_of):
     assert hasattr(send_randomness_email, "delay"), (
         "workit.tasks.send_randomness_email is a plain function, with no .delay(): make it a "
         "Celery task (README, task 3; https://docs.celeryq.dev/en/stable/userguide/tasks.html#basics). Sidekiq's "
-        "`include Sidekiq::Worker` did the same for a Ruby class."
+        "worker module, mixed into a Ruby class, did the same for it."
     )
     owner = getattr(send_randomness_email, "app", None)
     assert owner is celery, (

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Task name .* is already register
 
 
 def _from_workit_tasks(finalizer) -> bool:
-    """True for the hook @shared_task leaves in Celery for a function of workit.tasks."""
+    """True for the hook a shared task leaves in Celery for a function of workit.tasks."""
     contents = []
     for cell in getattr(finalizer, "__closure__", None) or ():
         try:

@@ -85,9 +85,10 @@ def test_a_form_that_is_not_utf8_is_refused(submit, giphy, inbox, broker, body, 
         raise AssertionError(
             f"POST /mailers with {what} answered {MISSING_FIELDS!r}, although both fields were "
             "filled in: Werkzeug reads a body that is not UTF-8 as an empty form. Check the "
-            "bytes first, in a @bp.before_app_request hook that runs before the CSRF check: "
-            "validation.is_utf8_form(request.get_data(cache=True)) (cache=True: the form is "
-            "parsed from the same bytes afterwards), and answer index.html with NOT_UTF8, 400."
+            "raw bytes first (validation.is_utf8_form), in a hook that runs before each request, "
+            "ahead of the CSRF check, and keep the body for the form that is parsed from it "
+            "afterwards; answer index.html with NOT_UTF8, 400 (Flask's API: Blueprint "
+            "Objects, and Incoming Request Data, https://flask.palletsprojects.com/en/stable/api/)."
         )
     assert_form_again(response, what, 400, NOT_UTF8)
     assert_nothing_done(broker, inbox, giphy, what)
@@ -111,8 +112,8 @@ def test_a_huge_form_is_refused_before_it_is_read(submit, giphy, inbox, broker):
     assert response.status_code == 413, (
         f"POST /mailers with {what} answered {response.status_code}; expected 413 (Content "
         "Too Large) before anything reads it: set MAX_CONTENT_LENGTH (16 KiB is plenty for two "
-        "short fields) and render the form for RequestEntityTooLarge with "
-        "@bp.app_errorhandler(RequestEntityTooLarge), message FORM_TOO_BIG."
+        "short fields) and answer Werkzeug's RequestEntityTooLarge with the form and the message "
+        "FORM_TOO_BIG, in an error handler (https://flask.palletsprojects.com/en/stable/errorhandling/)."
     )
     assert_form_again(response, what, 413, FORM_TOO_BIG)
     assert len(response.data) < 20_000, (

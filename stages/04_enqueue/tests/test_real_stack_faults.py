@@ -29,8 +29,9 @@ def form_page(session: requests.Session, base: str) -> str:
     page.raise_for_status()
     found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
     assert found, (
-        "GET / over HTTP shows a form with no csrf_token field: add the hidden input with "
-        "{{ csrf_token() }} to templates/index.html, and CSRFProtect(app) in create_app."
+        "GET / over HTTP shows a form with no csrf_token field: without it no honest form can "
+        "pass a CSRF check. The form needs its hidden token field, and the app Flask-WTF's "
+        "CSRF protection (https://flask-wtf.readthedocs.io/en/1.2.x/csrf/)."
     )
     return found.group(1)
 
@@ -51,7 +52,8 @@ def test_over_http_the_form_needs_its_csrf_token(
 
     assert forged.status_code == 400, (
         f"`flask run` answered {forged.status_code} to a POST /mailers without the CSRF token "
-        "(what another site's page would send); expected 400. Add CSRFProtect(app) in create_app."
+        "(what another site's page would send); expected 400: the app needs Flask-WTF's CSRF "
+        "protection (https://flask-wtf.readthedocs.io/en/1.2.x/csrf/)."
     )
     assert real.status_code in (302, 303), (
         f"`flask run` answered {real.status_code} to the form posted with its token and "

@@ -65,12 +65,14 @@ def test_a_form_without_the_csrf_token_is_refused(app_config, giphy, inbox, brok
         f"with CSRF protection on, POST /mailers without a csrf_token answered "
         f"{response.status_code} and queued {jobs!r}; expected 400 and nothing queued. Any "
         "web page could otherwise make its visitors' browsers post our form (cross-site "
-        "request forgery). Add CSRFProtect(app) from Flask-WTF in create_app."
+        "request forgery). Flask-WTF's CSRF protection refuses such a post: "
+        "https://flask-wtf.readthedocs.io/en/1.2.x/csrf/"
     )
     assert FORM_EXPIRED in response.text and 'name="mailers[email]"' in response.text, (
-        "the refusal should show the form again with the message FORM_EXPIRED "
-        "(@bp.app_errorhandler(CSRFError) in workit/views.py), not a bare 400 page: a person "
-        "whose page was open too long only has to send it again."
+        "the refusal should show the form again with the message FORM_EXPIRED, not a bare 400 "
+        "page: a person whose page was open too long only has to send it again. The CSRF check "
+        "raises an error of its own, which a handler in workit/views.py can answer "
+        "(https://flask-wtf.readthedocs.io/en/1.2.x/csrf/#customize-the-error-response)."
     )
 
 
@@ -259,7 +261,8 @@ def test_in_debug_mode_without_a_key_the_app_makes_a_local_one_and_keeps_it(app_
     assert first != DEV_SECRET_KEY and len(first) >= 32, (
         f"in debug mode without SECRET_KEY the app signs with {first!r}: a key published in the "
         "repository lets anyone forge its cookies. Make a random one on first start instead "
-        "(secrets.token_hex(32)) and keep it in SECRET_KEY_FILE (default: the app's instance "
+        "(32 bytes or more from Python's secrets module, https://docs.python.org/3/library/secrets.html) "
+        "and keep it in SECRET_KEY_FILE (default: the app's instance "
         "folder), so that it survives restarts and the reloader's second process."
     )
     assert again == first and other != first, (

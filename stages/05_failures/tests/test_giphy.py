@@ -1,7 +1,7 @@
 """Giphy failing: wait and try again when it may help, and never lose the email over a GIF.
 
 A timeout, a server error (5xx) or a rate limit (429) can be gone a minute later: the task
-retries, waiting longer each time (self.retry with a countdown: the worker is free while it
+retries, waiting longer each time (a retry with a countdown: the worker is free while it
 waits). A bad key (401), an answer we cannot read or no GIF at all will be the same in a
 minute: the email goes out at once, without a GIF. So does it when Giphy is still down after
 a few retries. Either way the log says what happened.

@@ -86,7 +86,7 @@ def test_mark_sent_writes_the_job_key_for_a_week(app, fake_redis):
     assert idempotency.REMEMBER_FOR - 60 <= ttl <= idempotency.REMEMBER_FOR, (
         f"{key!r} expires in {ttl} seconds (-1: never); expected REMEMBER_FOR "
         f"({idempotency.REMEMBER_FOR} s, a week). Give it its expiry when you write it: "
-        "Redis's SET takes one (EX seconds), and so does redis-py's set()."
+        f"Redis's SET takes one (EX seconds), and so does redis-py's command for it. {TASK_6}."
     )
 
 
@@ -196,7 +196,7 @@ def test_redis_remembers_a_sent_job_for_a_while(run_job, giphy, inbox, fake_redi
         "expiry between an hour and a month (a week is good): long enough to outlast any "
         "retry or redelivery, short enough that Redis does not keep one key per email "
         "forever. Redis's SET takes the expiry with the value (EX seconds), and so does "
-        "redis-py's set(); idempotency.REMEMBER_FOR is a week."
+        "redis-py's command for it; idempotency.REMEMBER_FOR is a week."
     )
 
 

@@ -26,15 +26,16 @@ def test_a_job_is_acknowledged_only_once_it_is_done(app, celery_of):
     task = registered(celery_of(app))
 
     assert task.acks_late is True, (
-        f"{NAME} has acks_late={task.acks_late!r}: the worker says 'done' to Redis as soon as "
-        f"it takes the job, and a worker killed mid-job loses it. {TASK_2}. Set it on the "
-        "task, not in app.config['CELERY']: the tests replace that dict with their own."
+        f"{NAME} is not acknowledged late ({task.acks_late!r}): the worker says 'done' to Redis "
+        f"as soon as it takes the job, and a worker killed mid-job loses it. {TASK_2}. Set it on "
+        "the task, not in app.config['CELERY']: the tests replace that dict with their own "
+        "(https://docs.celeryq.dev/en/stable/userguide/tasks.html#list-of-options)."
     )
     assert task.reject_on_worker_lost is True, (
-        f"{NAME} has reject_on_worker_lost={task.reject_on_worker_lost!r}: when a pool "
-        "process dies mid-job (SIGKILL, out of memory), Celery acknowledges the job anyway "
-        f"and it is lost, late acknowledgement or not. {TASK_2}: tell the task to give such a "
-        "job back to the queue."
+        f"{NAME} does not give a job back when its worker is lost ({task.reject_on_worker_lost!r}): "
+        "when a pool process dies mid-job (SIGKILL, out of memory), Celery acknowledges the job "
+        f"anyway and it is lost, late acknowledgement or not. {TASK_2}: tell the task to give "
+        "such a job back to the queue (https://docs.celeryq.dev/en/stable/userguide/tasks.html#list-of-options)."
     )
 
 

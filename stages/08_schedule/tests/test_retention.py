@@ -80,18 +80,18 @@ def test_one_run_wipes_a_batch_at_most_oldest_first(app, database, maintenance, 
     )
 
 
-@pytest.mark.parametrize(("days", "expected"), [(10, True), (5, False)])
-def test_retention_days_comes_from_the_config(app, database, maintenance, ago, days, expected):
+@pytest.mark.parametrize(("age", "expected"), [(10, True), (5, False)])
+def test_retention_days_comes_from_the_config(app, database, maintenance, ago, age, expected):
     db = database()
     app.config["RETENTION_DAYS"] = 7
-    request_id = db.add(status="sent", created_at=ago(days=days), updated_at=ago(days=days))
+    request_id = db.add(status="sent", created_at=ago(days=age), updated_at=ago(days=age))
 
     result = maintenance("expire_old_requests")
 
     assert result.state == "SUCCESS", f"the retention run ended {result.state}: {result.result!r}"
 
     assert bool(db.row(request_id)["expired_at"]) is expected, (
-        f"with RETENTION_DAYS=7, a request sent {days} days ago was {'wiped' if not expected else 'kept'}; "
+        f"with RETENTION_DAYS=7, a request sent {age} days ago was {'wiped' if not expected else 'kept'}; "
         f"expected it {'wiped' if expected else 'kept'}. {TASK_3}."
     )
 

@@ -61,7 +61,7 @@ def test_retention_runs_once_a_day_at_three():
     assert fires == ["03:00"], (
         f"the retention entry runs {len(fires)} times a day, at {fires[:3]}...{fires[-2:]}; expected once, "
         "at 03:00 UTC. If it runs 60 times between 03:00 and 03:59: a crontab field you leave out "
-        f"means every (*), so crontab(hour=3) is every minute of that hour. {TASK_1}."
+        f"means every (*), so an entry that names only the hour 3 runs every minute of that hour. {TASK_1}."
     )
 
 

@@ -82,7 +82,7 @@ def celery_init_app(app: Flask) -> Celery:
     settings.setdefault("task_queues", QUEUES)
     settings["task_routes"] = routes()
     settings["task_annotations"] = limits(app.config)
-    # NEW(08_schedule): the clock (celery beat) reads its schedule here; crontab hours are UTC hours.
+    # NEW(08_schedule): the clock (celery beat) reads its schedule here; its hours are UTC hours.
     settings.setdefault("timezone", "UTC")
     # TODO(08_schedule), task 1: beat's schedule (the beat_schedule setting), unless settings has one.
     celery_app.config_from_object(settings)
