@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Mapping
 #> end
 
-#> task 04.1 & stub 06.1 -06:stage
+#> task 04.5 & stub 06.1 -06:stage
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-#> or stub 04.1 -04:stage
+#> or stub 04.5 -04:stage
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 #> or task 06.1
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -25,7 +25,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_limiter.errors import RateLimitExceeded
 #> or extra 04
 from flask_wtf.csrf import CSRFError
-#> or task 04.1
+#> or task 04.5
 from kombu.exceptions import OperationalError
 #> or extra 06
 from limits.errors import StorageError
@@ -51,20 +51,26 @@ from workit.tasks import send_randomness_email
 from workit.models import EXPIRED_WORDS, FINAL, STATUS_WORDS, MailerRequest
 #> or task 07.1
 from workit.tasks import look_up_gif
-#> or task 04.1
+#> or task 04.5
 from workit.validation import (
+#> or extra 04
     FORM_EXPIRED,
     FORM_TOO_BIG,
 #> or extra 06
     LIMITS_UNAVAILABLE,
-#> or task 04.1
+#> or extra 04
     MULTIPART,
     NOT_UTF8,
+#> or task 04.5
     QUEUE_UNAVAILABLE,
+#> or extra 04
     URLENCODED,
+#> or task 04.5
     InvalidForm,
     clean_form,
+#> or extra 04
     is_utf8_form,
+#> or task 04.5
 )
 #> end
 
@@ -74,9 +80,9 @@ from workit.validation import (
 #> end
 bp = Blueprint("mailers", __name__)
 
-#> task 04.1
+#> task 04.5
 RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
-#> or stub 04.1 -04:stage
+#> or stub 04.5 -04:stage
 MISSING_FIELDS = "Please give us both an email address and a thought."
 #> or extra 06
 SENT_BEFORE = "You sent this form already: here is its email."
@@ -130,7 +136,7 @@ def index() -> str:
 # every form becomes a request in the database, and the job and the answer point to it.
 #> end
 @bp.post("/mailers")
-#> stub 04.1 -04:stage
+#> stub 04.5 -04:stage
 def create() -> Response | tuple[str, int]:
 #> or stub 01.6 -01:stage
     """Read the form, send the randomness email, then send the browser on to /sent
@@ -143,7 +149,7 @@ def create() -> Response | tuple[str, int]:
     """POST /mailers: queue the email for a worker, and answer at once (README, tasks 1 and 5)."""
     # TODO(04_enqueue): task 1 where the `raise` is: queue the email instead of sending it.
     # Task 5: let clean_form (workit/validation.py) decide which forms come back, and how.
-#> or task 01.1 & stub 04.1 -04:stage
+#> or task 01.1 & stub 04.5 -04:stage
     email = request.form.get("mailers[email]", "").strip()
     thought = request.form.get("mailers[thought]", "").strip()
     if not email or not thought:
@@ -152,29 +158,31 @@ def create() -> Response | tuple[str, int]:
     send_randomness_email(email, thought)
 #> or stub 04.1
     raise NotImplementedError("Step 04_enqueue, task 1: queue the email from create() in workit/views.py")
+#> or task 04.1 & stub 04.5
+    send_randomness_email.delay(email, thought)
 #> or extra 06
 @limit_mailers  # per client and per recipient (workit/limits.py): over a limit, too_many below
-#> or task 04.1
+#> or task 04.5
 def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     email = request.form.get("mailers[email]", "")
     thought = request.form.get("mailers[thought]", "")
 #> or extra 05
     submission = submission_of(request.form)
-#> or task 04.1
+#> or task 04.5
     try:
         email, thought = clean_form(email, thought)
     except InvalidForm as problem:
         # The form again, with what the user typed (Jinja escapes it) and what to fix.
 #> or extra 05
         return form_page(str(problem), email, thought, submission), 400
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         return render_template("index.html", error=str(problem), email=email, thought=thought), 400
-#> or task 04.1 -06:stage
+#> or task 04.5 -06:stage
     # One small message into Redis, and the answer goes out: a worker sends the email. The
 #> or extra 05 -06:stage
     # two strings are exactly the arguments the worker will call the task with; the task id
     # says which form they came from.
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
     # two strings are exactly the arguments the worker will call the task with.
 #> or extra 06
     # The request is a row first, committed: a worker that takes the job a millisecond later,
@@ -183,11 +191,11 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     record = MailerRequest(email=email, thought=thought, task_id=task_id_for(submission, email, thought))
     db.session.add(record)
     db.session.commit()
-#> or task 04.1
+#> or task 04.5
     try:
 #> or extra 05 -06:stage
         send_randomness_email.apply_async((email, thought), task_id=task_id_for(submission, email, thought))
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         send_randomness_email.delay(email, thought)
 #> or stub 07.1
         # TODO(07_scale): task 1, queue the lookup first; it posts the email's job.
@@ -202,20 +210,20 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
 #> or extra 06 & stub 07.1 -07:stage
         send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
-#> or task 04.1
+#> or task 04.5
     except OperationalError as problem:
-#> or task 04.1 -06:stage
+#> or task 04.5 -06:stage
         # Redis refused, or did not answer in time (see workit/celery_app.py). A timeout does
 #> or extra 05 -06:stage
         # not mean the message did not arrive: the page says we cannot tell, and keeps the
         # form, submission id included, so that sending it again is safe. One log line, no
         # traceback for the user.
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         # not mean the message did not arrive, so the page says we cannot tell, and keeps the
         # form filled in. One log line, no traceback for the user.
-#> or task 04.1 -06:stage
+#> or task 04.5 -06:stage
         current_app.logger.warning("could not queue the email: Redis is not answering (%s)", problem)
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         page = render_template("index.html", error=QUEUE_UNAVAILABLE, email=email, thought=thought)
         return page, 503, {"Retry-After": RETRY_AFTER}
 #> or extra 06
