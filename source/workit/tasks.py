@@ -154,8 +154,10 @@ def send_randomness_email(self: Task, email: str, thought: str) -> None:
     # Two short strings: they travel to the worker as JSON in the task's message.
 #> or task 05.1 & stub 06.1 -06:stage
     job = self.request.id
+#> or task 05.7 & stub 06.1 -06:stage
     if idempotency.already_sent(job):
         logger.info("job %s: its email was sent already, not sending it again", job)
+        return
 #> or task 03.1 & stub 05.1 -05:stage
     notifier.send_randomness_email(email, thought)
 #> or task 06.1
@@ -170,9 +172,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         # No retry can make a missing row appear (a deleted request, a job from another
         # database): say so once and drop the job.
         logger.warning("request %s: not in the database; dropping the job", request_id)
-#> or task 05.1 & stub 07.1 -07:stage
         return
-#> or task 06.1 & stub 07.1 -07:stage
     if record.status == SENT:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
         return
@@ -189,35 +189,39 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         return
 #> or stub 07.1
     # TODO(07_scale): task 1, the lookup is look_up_gif's now: this job reads the GIF from the row.
-#> or task 05.1
+#> or task 05.4
     try:
 #> or task 06.1 & stub 07.1 -07:stage
         gif_url: str | None = notifier.find_gif(record.thought)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.1 -06:stage
         gif_url: str | None = notifier.find_gif(thought)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.4 & stub 07.1 -07:stage
     except GiphyError as problem:
+#> or task 05.5 & stub 07.1 -07:stage
         if problem.transient and self.request.retries < GIPHY_RETRIES:
             wait = get_exponential_backoff_interval(
                 factor=1, retries=self.request.retries, maximum=BACKOFF_MAX, full_jitter=True
             )
 #> or task 06.1 & stub 07.1 -07:stage
             logger.warning("request %s: Giphy failed; trying again in %s s", request_id, wait)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.5 & stub 06.1 -06:stage
             logger.warning("job %s: Giphy failed (%s); trying again in %s s", job, problem, wait)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.5 & stub 07.1 -07:stage
             raise self.retry(exc=problem, countdown=wait) from problem
 #> or task 06.1 & stub 07.1 -07:stage
         logger.warning("request %s: no GIF (Giphy failed for good); sending the email without one", request_id)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.1 -06:stage
         logger.warning("job %s: no GIF (%s); sending the email without one", job, problem)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.4 & stub 07.1 -07:stage
         gif_url = None
+#> or task 05.1 & stub 07.1 -07:stage
     try:
 #> or task 06.1 & stub 07.1 -07:stage
         notifier.send_email(record.email, record.thought, gif_url)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.1 -06:stage
         notifier.send_email(email, thought, gif_url)
+#> or task 05.1 & stub 05.4
+        notifier.send_randomness_email(email, thought)
 #> or task 07.1
         notifier.send_email(record.email, record.thought, record.gif_url)
 #> or task 05.1
@@ -243,7 +247,7 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         raise self.retry(exc=problem, countdown=wait) from problem
 #> or task 06.1 & stub 07.1 -07:stage
     record.status, record.gif_url, record.error = SENT, gif_url, None
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.7 & stub 06.1 -06:stage
     idempotency.mark_sent(job)
 #> or task 07.1
     record.status, record.error = SENT, None
