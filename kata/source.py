@@ -15,6 +15,11 @@ a block of lines belongs to; every line outside a block belongs to every tree th
     #> todo 04             a note only 04's skeleton shows
     #> end                 closes the block (and its alternatives)
 
+Clauses joined by ` & ` take the trees they have in common. `#> task 04.1 & stub 04.5` is in no
+tree: it is what a learner has once task 1 is done and until task 5 replaces it, and only the
+partial skeletons of `python -m kata taskorder` (write_partial) show it. So does `#> task 06.6
+-06:stage`, the learner's form of a line that the reference's `extra` replaces.
+
 A range's ends name a stage (`04`, both its trees) or one tree (`04:stage`, `04:solution`). Blocks
 nest; a line belongs to the trees of every block around it. In Jinja templates the marker is
 `{#> 04- #}`. `python -m kata generate` writes the trees; `make test` fails when a committed tree

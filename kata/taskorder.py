@@ -6,7 +6,8 @@ N solved and the later ones stubbed; the stage's tests run against it as a learn
 every test that hints.toml gives to task N must pass. A task whose tests need a later task's
 code leaves a learner who works in order stuck.
 
-`python -m kata taskorder [STAGE...]` runs it (CI does, once); it exits 1 on any such task.
+`python -m kata taskorder [STAGE...]` runs it (`make test` does, as `make taskorder`); it exits 1
+on any such task.
 """
 
 from __future__ import annotations

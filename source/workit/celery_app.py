@@ -20,7 +20,7 @@ from celery import Celery
 from collections.abc import Mapping
 #> or stub 07.1
 from collections.abc import Mapping  # NEW(07_scale)
-#> or task 08.1
+#> or extra 08
 from contextlib import contextmanager
 #> or task 03.1
 from typing import Any
@@ -65,7 +65,7 @@ class RedisTransport(kombu_redis.Transport):
     Channel = RedisChannel
 
 
-#> or task 08.1
+#> or extra 08
 REDIS_TRANSPORT = f"{__name__}:RedisTransport"  # Celery's broker_transport, for a redis:// broker
 #> or task 03.1
 EXTENSION = "celery"
@@ -226,7 +226,7 @@ def celery_init_app(app: Flask) -> Celery:
     # WORKER_PROCESS_MAX_MB (Celery counts kilobytes): what a job leaks goes back to the system.
     settings.setdefault("worker_max_tasks_per_child", app.config["WORKER_PROCESS_MAX_JOBS"])
     settings.setdefault("worker_max_memory_per_child", app.config["WORKER_PROCESS_MAX_MB"] * 1024)
-    #> or task 08.1
+    #> or extra 08
     if str(settings.get("broker_url", "")).startswith("redis://"):
         settings.setdefault("broker_transport", REDIS_TRANSPORT)
     #> or extra 04

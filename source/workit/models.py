@@ -91,9 +91,11 @@ class MailerRequest(db.Model):
     thought = db.Column(db.String(200))
 #> or task 06.2
     status = db.Column(db.String(16), nullable=False, default=QUEUED)
+#> or extra 06
     # Which form made it: its job's task id (views.task_id_for: the form's submission id and what
     # was typed). Unique, so the same form sent twice (a double click) is one request.
     task_id = db.Column(db.String(36), unique=True, index=True)
+#> or task 06.2
     gif_url = db.Column(db.String(500))
     error = db.Column(db.Text)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utc_now)

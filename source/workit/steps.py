@@ -18,9 +18,9 @@ from workit.budget import wait_for_budget
 #> end
 from workit.db import db
 from workit.giphy import GiphyError
-#> task 08.3
+#> task 08.5
 from workit.models import FINAL, MailerRequest
-#> or stub 08.3 07-08:stage
+#> or stub 08.5 07-08:stage
 from workit.models import SENT, MailerRequest
 #> end
 

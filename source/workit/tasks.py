@@ -86,17 +86,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from celery.utils.time import get_exponential_backoff_interval
 
-#> or task 06.1
+#> or task 06.4
 from workit import notifier
 from workit.db import db
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.1 & stub 06.4 -06:stage
 from workit import idempotency, notifier
 #> or task 05.1 & stub 07.1 -07:stage
 from workit.giphy import GiphyError
 #> or task 07.1
 from workit.models import FAILED, LOOKING_UP, QUEUED, READY, SENDING, SENT
 from workit.steps import GIPHY_RETRIES, claimed, gif_or_retry, the_request
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
 from workit.models import FAILED, SENDING, SENT, MailerRequest
 #> or task 05.1
 
@@ -107,7 +107,7 @@ MAX_RETRIES = 6  # then the job fails for good
 GIPHY_RETRIES = 3  # retries that wait for Giphy; then the email goes out without a GIF
 #> or task 05.1
 BACKOFF_MAX = 600  # seconds: no single wait is longer than this
-#> or task 06.1
+#> or task 06.4
 MAIL_SERVER_FAILED = "We could not hand your email to the mail server, though we tried several times."
 #> or extra 06
 
@@ -145,34 +145,34 @@ def smtp_wait(task: Task, retries: int) -> int:
     # ...and when a pool process is killed (SIGKILL, out of memory), give the message back.
     reject_on_worker_lost=True,
 )
-#> or stub 06.1
+#> or stub 06.4
 # TODO(06_status): task 4 of the README: the job takes a request's id, and its request's row
 # says how far it got.
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.1 & stub 06.4 -06:stage
 def send_randomness_email(self: Task, email: str, thought: str) -> None:
-#> or task 03.1 & stub 06.1 -06:stage
+#> or task 03.1 & stub 06.4 -06:stage
     # Two short strings: they travel to the worker as JSON in the task's message.
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.1 & stub 06.4 -06:stage
     job = self.request.id
+#> or task 05.7 & stub 06.4 -06:stage
     if idempotency.already_sent(job):
         logger.info("job %s: its email was sent already, not sending it again", job)
+        return
 #> or task 03.1 & stub 05.1 -05:stage
     notifier.send_randomness_email(email, thought)
-#> or task 06.1
+#> or task 06.4
 def send_randomness_email(self: Task, request_id: str) -> None:
 #> or task 07.1
     # One short id travels in the message; the address, the thought and the GIF are in the row.
     record = the_request(request_id)
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
     # One short id travels in the message; the address and the thought stay in the database.
     record = db.session.get(MailerRequest, request_id)
     if record is None:
         # No retry can make a missing row appear (a deleted request, a job from another
         # database): say so once and drop the job.
         logger.warning("request %s: not in the database; dropping the job", request_id)
-#> or task 05.1 & stub 07.1 -07:stage
         return
-#> or task 06.1 & stub 07.1 -07:stage
     if record.status == SENT:
         logger.info("request %s: its email was sent already, not sending it again", request_id)
         return
@@ -189,40 +189,44 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         return
 #> or stub 07.1
     # TODO(07_scale): task 1, the lookup is look_up_gif's now: this job reads the GIF from the row.
-#> or task 05.1
+#> or task 05.4
     try:
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
         gif_url: str | None = notifier.find_gif(record.thought)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.4 -06:stage
         gif_url: str | None = notifier.find_gif(thought)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.4 & stub 07.1 -07:stage
     except GiphyError as problem:
+#> or task 05.5 & stub 07.1 -07:stage
         if problem.transient and self.request.retries < GIPHY_RETRIES:
             wait = get_exponential_backoff_interval(
                 factor=1, retries=self.request.retries, maximum=BACKOFF_MAX, full_jitter=True
             )
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
             logger.warning("request %s: Giphy failed; trying again in %s s", request_id, wait)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.5 & stub 06.4 -06:stage
             logger.warning("job %s: Giphy failed (%s); trying again in %s s", job, problem, wait)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.5 & stub 07.1 -07:stage
             raise self.retry(exc=problem, countdown=wait) from problem
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
         logger.warning("request %s: no GIF (Giphy failed for good); sending the email without one", request_id)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.4 -06:stage
         logger.warning("job %s: no GIF (%s); sending the email without one", job, problem)
-#> or task 05.1 & stub 07.1 -07:stage
+#> or task 05.4 & stub 07.1 -07:stage
         gif_url = None
+#> or task 05.1 & stub 07.1 -07:stage
     try:
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
         notifier.send_email(record.email, record.thought, gif_url)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.4 & stub 06.4 -06:stage
         notifier.send_email(email, thought, gif_url)
+#> or task 05.1 & stub 05.4
+        notifier.send_randomness_email(email, thought)
 #> or task 07.1
         notifier.send_email(record.email, record.thought, record.gif_url)
 #> or task 05.1
     except (smtplib.SMTPException, OSError) as problem:
-#> or task 06.1
+#> or task 06.4
         if self.request.retries >= self.max_retries:
             # The last try: the job fails for good, and the page must say so.
             record.status, record.error = FAILED, MAIL_SERVER_FAILED
@@ -232,22 +236,22 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         wait = smtp_wait(self, self.request.retries)
         # The type and the SMTP code only: a server's reply can quote the address.
         what = f"{type(problem).__name__} {getattr(problem, 'smtp_code', '')}".strip()
-#> or task 06.1
+#> or task 06.4
         logger.warning("request %s: SMTP failed (%s); trying again in %s s", request_id, what, wait)
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.1 & stub 06.4 -06:stage
         logger.warning("job %s: SMTP failed (%s); trying again in %s s", job, what, wait)
 #> or task 07.1
         # Give the claim back: the same job, when it comes back for its retry, claims it again.
         claimed(request_id, (SENDING,), READY)
 #> or task 05.1
         raise self.retry(exc=problem, countdown=wait) from problem
-#> or task 06.1 & stub 07.1 -07:stage
+#> or task 06.4 & stub 07.1 -07:stage
     record.status, record.gif_url, record.error = SENT, gif_url, None
-#> or task 05.1 & stub 06.1 -06:stage
+#> or task 05.7 & stub 06.4 -06:stage
     idempotency.mark_sent(job)
 #> or task 07.1
     record.status, record.error = SENT, None
-#> or task 06.1
+#> or task 06.4
     db.session.commit()
 #> or 07-
 

@@ -45,7 +45,7 @@ FORM_EXPIRED = (
     "This form has expired or did not come from our page. Please check it and send it again."
 )
 # Redis down or too slow. A timeout does not tell whether the message got there: say only that.
-#> or task 04.1
+#> or task 04.5
 QUEUE_UNAVAILABLE = (
     "Sorry, our mail queue did not answer in time, so we cannot tell whether your email is on "
     "its way. Please send the form again in a minute."
@@ -61,7 +61,7 @@ LIMITS_UNAVAILABLE = (
 
 # Cc: the control characters (CR, LF, tab, NUL, ESC...); Zl, Zp: the Unicode line and
 # paragraph separators. A line break in an address is how headers get injected (Bcc: ...).
-#> or task 04.1
+#> or task 04.2
 _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
 #> or extra 04
 
@@ -69,7 +69,7 @@ _NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
 # section 5), but email-validator takes it as ordinary characters, while Python's email package
 # decodes it in a To: header: =?utf-8?q?a=40evil.example=2C?=@example.com goes out as
 # "To: a@evil.example,@example.com". So an address holding one is refused.
-#> or task 04.1
+#> or task 04.2
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
 ENCODED_WORD = "It holds an encoded word (=?...?=), which is not allowed in an address."
 #> end

@@ -15,17 +15,17 @@ import uuid
 from collections.abc import Mapping
 #> end
 
-#> task 04.1 & stub 06.1 -06:stage
+#> task 04.5 & stub 06.5 -06:stage
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-#> or stub 04.1 -04:stage
+#> or stub 04.5 -04:stage
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-#> or task 06.1
+#> or task 06.5
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 #> or extra 06
 from flask_limiter.errors import RateLimitExceeded
 #> or extra 04
 from flask_wtf.csrf import CSRFError
-#> or task 04.1
+#> or task 04.5
 from kombu.exceptions import OperationalError
 #> or extra 06
 from limits.errors import StorageError
@@ -39,11 +39,11 @@ from werkzeug.wrappers import Response
 # TODO(04_enqueue): task 1. This is step 01's function: it sends the email right here.
 #> or stub 04.1 -04:stage
 from workit.notifier import send_randomness_email
-#> or task 06.1
+#> or task 06.5
 from workit.db import db
 #> or extra 06
 from workit.limits import limit_mailers, seconds_to_wait
-#> or task 06.1 & stub 08.1 -08:stage
+#> or task 06.5 & stub 08.1 -08:stage
 from workit.models import FINAL, STATUS_WORDS, MailerRequest
 #> or task 04.1 & stub 07.1 -07:stage
 from workit.tasks import send_randomness_email
@@ -51,20 +51,26 @@ from workit.tasks import send_randomness_email
 from workit.models import EXPIRED_WORDS, FINAL, STATUS_WORDS, MailerRequest
 #> or task 07.1
 from workit.tasks import look_up_gif
-#> or task 04.1
+#> or task 04.5
 from workit.validation import (
+#> or extra 04
     FORM_EXPIRED,
     FORM_TOO_BIG,
 #> or extra 06
     LIMITS_UNAVAILABLE,
-#> or task 04.1
+#> or extra 04
     MULTIPART,
     NOT_UTF8,
+#> or task 04.5
     QUEUE_UNAVAILABLE,
+#> or extra 04
     URLENCODED,
+#> or task 04.5
     InvalidForm,
     clean_form,
+#> or extra 04
     is_utf8_form,
+#> or task 04.5
 )
 #> end
 
@@ -74,9 +80,9 @@ from workit.validation import (
 #> end
 bp = Blueprint("mailers", __name__)
 
-#> task 04.1
+#> task 04.5
 RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
-#> or stub 04.1 -04:stage
+#> or stub 04.5 -04:stage
 MISSING_FIELDS = "Please give us both an email address and a thought."
 #> or extra 06
 SENT_BEFORE = "You sent this form already: here is its email."
@@ -130,7 +136,7 @@ def index() -> str:
 # every form becomes a request in the database, and the job and the answer point to it.
 #> end
 @bp.post("/mailers")
-#> stub 04.1 -04:stage
+#> stub 04.5 -04:stage
 def create() -> Response | tuple[str, int]:
 #> or stub 01.6 -01:stage
     """Read the form, send the randomness email, then send the browser on to /sent
@@ -143,7 +149,7 @@ def create() -> Response | tuple[str, int]:
     """POST /mailers: queue the email for a worker, and answer at once (README, tasks 1 and 5)."""
     # TODO(04_enqueue): task 1 where the `raise` is: queue the email instead of sending it.
     # Task 5: let clean_form (workit/validation.py) decide which forms come back, and how.
-#> or task 01.1 & stub 04.1 -04:stage
+#> or task 01.1 & stub 04.5 -04:stage
     email = request.form.get("mailers[email]", "").strip()
     thought = request.form.get("mailers[thought]", "").strip()
     if not email or not thought:
@@ -152,42 +158,48 @@ def create() -> Response | tuple[str, int]:
     send_randomness_email(email, thought)
 #> or stub 04.1
     raise NotImplementedError("Step 04_enqueue, task 1: queue the email from create() in workit/views.py")
+#> or task 04.1 & stub 04.5
+    send_randomness_email.delay(email, thought)
 #> or extra 06
 @limit_mailers  # per client and per recipient (workit/limits.py): over a limit, too_many below
-#> or task 04.1
+#> or task 04.5
 def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     email = request.form.get("mailers[email]", "")
     thought = request.form.get("mailers[thought]", "")
 #> or extra 05
     submission = submission_of(request.form)
-#> or task 04.1
+#> or task 04.5
     try:
         email, thought = clean_form(email, thought)
     except InvalidForm as problem:
         # The form again, with what the user typed (Jinja escapes it) and what to fix.
 #> or extra 05
         return form_page(str(problem), email, thought, submission), 400
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         return render_template("index.html", error=str(problem), email=email, thought=thought), 400
-#> or task 04.1 -06:stage
+#> or task 04.5 & stub 06.6 -06:stage
     # One small message into Redis, and the answer goes out: a worker sends the email. The
-#> or extra 05 -06:stage
+#> or extra 05 & stub 06.6 -06:stage
     # two strings are exactly the arguments the worker will call the task with; the task id
     # says which form they came from.
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
     # two strings are exactly the arguments the worker will call the task with.
-#> or extra 06
+#> or task 06.6
     # The request is a row first, committed: a worker that takes the job a millisecond later,
     # on its own connection, must find it. Only then the job, and it carries the id alone: the
     # address and the thought stay in the database, out of Redis and out of the logs.
+#> or extra 06
     record = MailerRequest(email=email, thought=thought, task_id=task_id_for(submission, email, thought))
+#> or task 06.6 -06:stage
+    record = MailerRequest(email=email, thought=thought)
+#> or task 06.6
     db.session.add(record)
     db.session.commit()
-#> or task 04.1
+#> or task 04.5
     try:
-#> or extra 05 -06:stage
+#> or extra 05 & stub 06.6 -06:stage
         send_randomness_email.apply_async((email, thought), task_id=task_id_for(submission, email, thought))
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         send_randomness_email.delay(email, thought)
 #> or stub 07.1
         # TODO(07_scale): task 1, queue the lookup first; it posts the email's job.
@@ -200,25 +212,25 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
 #> or stub 09.6
         # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
         look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
-#> or extra 06 & stub 07.1 -07:stage
+#> or task 06.6 & stub 07.1 -07:stage
         send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
-#> or task 04.1
+#> or task 04.5
     except OperationalError as problem:
-#> or task 04.1 -06:stage
+#> or task 04.5 & stub 06.6 -06:stage
         # Redis refused, or did not answer in time (see workit/celery_app.py). A timeout does
-#> or extra 05 -06:stage
+#> or extra 05 & stub 06.6 -06:stage
         # not mean the message did not arrive: the page says we cannot tell, and keeps the
         # form, submission id included, so that sending it again is safe. One log line, no
         # traceback for the user.
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         # not mean the message did not arrive, so the page says we cannot tell, and keeps the
         # form filled in. One log line, no traceback for the user.
-#> or task 04.1 -06:stage
+#> or task 04.5 & stub 06.6 -06:stage
         current_app.logger.warning("could not queue the email: Redis is not answering (%s)", problem)
-#> or task 04.1 -05:stage
+#> or task 04.5 -05:stage
         page = render_template("index.html", error=QUEUE_UNAVAILABLE, email=email, thought=thought)
         return page, 503, {"Retry-After": RETRY_AFTER}
-#> or extra 06
+#> or task 06.6
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not
         # say "queued" for a job that may never be: take it back. If the message did reach
         # Redis after all (a timeout proves nothing), its worker finds no row and drops it, and
@@ -229,41 +241,41 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", record.id, problem)
 #> or extra 05
         return form_page(QUEUE_UNAVAILABLE, email, thought, submission), 503, {"Retry-After": RETRY_AFTER}
-#> or extra 06
+#> or task 01.1 & stub 06.6 -06:stage
+    flash(f"You did it! Email sent to {email}")
+    return redirect(url_for("mailers.sent"), code=303)
+#> or task 06.6
     flash(f"Queued: your email to {email} is on its way to a worker.")
     return redirect(url_for("mailers.status", request_id=record.id), code=303)
+#> or task 06.5
 
 
-#> or task 06.1
 @bp.get("/mailers/<request_id>")
 def status(request_id: str) -> Response | tuple[dict[str, object], int, dict[str, str]] | str:
     record = db.session.get(MailerRequest, request_id)
     if record is None:
         abort(404)
     done = record.status in FINAL
-#> or task 01.1 & stub 06.1 -06:stage
-    flash(f"You did it! Email sent to {email}")
-    return redirect(url_for("mailers.sent"), code=303)
 #> or task 08.1
     # An expired request (workit/maintenance.py) is still a page, not a 404: its link works.
     expired = record.expired_at is not None
     words = EXPIRED_WORDS if expired else STATUS_WORDS[record.status]
 #> or stub 08.1
     # TODO(08_schedule), task 3: an expired request (expired_at set) says so, in its words and in the JSON.
-#> or task 06.1
+#> or task 06.5
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         answer = {
             "id": record.id,
             "status": record.status,
 #> or task 08.1
             "words": words,
-#> or task 06.1 & stub 08.1 -08:stage
+#> or task 06.5 & stub 08.1 -08:stage
             "words": STATUS_WORDS[record.status],
-#> or task 06.1
+#> or task 06.5
             "done": done,
 #> or task 08.1
             "expired": expired,
-#> or task 06.1
+#> or task 06.5
             "error": record.error,
             "updated_at": record.updated_at.isoformat(),
         }
@@ -272,7 +284,7 @@ def status(request_id: str) -> Response | tuple[dict[str, object], int, dict[str
     page = render_template("status.html", record=record, words=words, done=done)
     # The page shows the address, as the JSON does: no browser or proxy may keep a copy.
     return page, 200, {"Cache-Control": "no-store"}
-#> or task 06.1 & stub 08.1 -08:stage
+#> or task 06.5 & stub 08.1 -08:stage
     return render_template("status.html", record=record, words=STATUS_WORDS[record.status], done=done)
 #> end
 
