@@ -109,3 +109,24 @@ def test_kata_giveaway_names_lists_each_stages_names_and_only_reports_the_limits
     assert result.exit_code == (1 if giveaway.NAMES_ENFORCED and names_problems(names_reports(ROOT)) else 0), result.output
     assert "02_redis:" in result.output and ".brpop(" in result.output and "\n  01_sync:" not in result.output
     assert "names  handed  share" in result.output
+
+
+def test_a_name_found_in_an_earlier_stage_is_not_counted_again(tmp_path: Path) -> None:
+    make_stage(tmp_path)
+    later = SOLUTION + '''
+
+def requeue(client):
+    """Again."""
+    client.lpush(KEY, json.dumps({"job": "again"}))
+    return client.rpoplpush(KEY, KEY)
+'''
+    for where in ("stages", "solutions"):
+        package = tmp_path / where / "02_b" / "workit"
+        package.mkdir(parents=True)
+        (package / "jobs.py").write_text(SOLUTION if where == "stages" else later)
+    (tmp_path / "stages" / "02_b" / "tests").mkdir()
+    (tmp_path / "stages" / "02_b" / "README.md").write_text("# Step\n\nUse `lpush` again.\n")
+    reports = {report.stage: report for report in names_reports(tmp_path)}
+    assert "lpush" in reports["01_a"].names
+    assert set(reports["02_b"].names) == {"rpoplpush"}, "lpush and dumps were found in 01_a; rpoplpush is new"
+    assert reports["02_b"].handed == {}, "naming a name found before hands nothing over"
