@@ -83,9 +83,12 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # The lookup's budget (workit/celery_app.py): Giphy's beta keys allow 100 calls an hour.
         #> or todo 07
         # NEW(07_scale): the lookup's budget (workit/celery_app.py): Giphy's beta keys allow 100 calls an hour.
-        #> or 07-
+        #> or 07-08
         # Celery holds a rate limit per worker (each `celery worker`), not across them: with two giphy
         # workers, give each half the key's budget.
+        #> or 09-
+        # Giphy counts this budget for the key: every worker's calls together.
+        #> or 07-
         "GIPHY_RATE_LIMIT": environ.get("GIPHY_RATE_LIMIT", "100/h") or None,
         # Seconds a lookup may take: at the soft limit it gives up and the email goes without a
         # GIF; at the hard limit the worker kills it. The email's own limit, for a hung SMTP.

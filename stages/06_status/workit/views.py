@@ -31,7 +31,7 @@ RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
 # Each form carries a submission id, made when the page is rendered and kept when the form is
 # shown again. The job's task id is derived from it and from what was typed, so a form sent
 # twice (after a 503 whose message did reach Redis, a double click, the back button) is one job
-# id twice, and the worker's sent key (workit/idempotency.py) sends its email once.
+# id twice: one request's row (its task id is unique), one email.
 # Change the thought and it is another email, with another id.
 SUBMISSION = "submission"
 TASK_IDS = uuid.UUID("5b7f2c1e-93a4-4d0e-8c6b-1f0e6a2d9c47")  # the uuid5 namespace of task ids
@@ -52,7 +52,7 @@ def submission_of(form: Mapping[str, str]) -> str:
 
 def task_id_for(submission: str, email: str, thought: str) -> str:
     # email and thought hold no line break (validation.py): the three join unambiguously.
-    return str(uuid.uuid5(TASK_IDS, "\n".join((submission, email, thought))))
+    return str(uuid.uuid5(TASK_IDS, f"{submission}\n{email}\n{thought}"))
 
 
 def form_page(error: str | None = None, email: str = "", thought: str = "", submission: str | None = None) -> str:

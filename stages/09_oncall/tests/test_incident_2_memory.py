@@ -41,8 +41,8 @@ def test_incident_2_a_pool_process_has_a_budget_of_memory(app_config, megabytes)
     _, kilobytes = budget_of(app_config, WORKER_PROCESS_MAX_MB=megabytes)
 
     assert kilobytes == megabytes * 1024, (
-        f"with WORKER_PROCESS_MAX_MB={megabytes} Celery is told {kilobytes!r}; it counts that budget in "
-        f"kilobytes, so {megabytes} MB is {megabytes * 1024}. Too small, and every job starts a fresh "
+        f"with WORKER_PROCESS_MAX_MB={megabytes} Celery is told {kilobytes!r}, which is not {megabytes} MB in the "
+        "unit that setting counts in (its documentation says which). Too small, and every job starts a fresh "
         f"process; too big (or None), and the kernel kills the process first. {INCIDENT_2}."
     )
 

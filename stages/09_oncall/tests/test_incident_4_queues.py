@@ -70,11 +70,15 @@ def test_incident_4_done_and_busy_requests_are_not_waiting(app, celery_of, clien
     db.add(status="sent", created_at=ago(days=2), updated_at=ago(days=2))
     db.add(status="failed", error="We gave up.", created_at=ago(days=2), updated_at=ago(days=2))
     db.add(status="queued", created_at=ago(seconds=30), updated_at=ago(seconds=30))
+    db.add(status="looking_up", created_at=ago(minutes=30), updated_at=ago(minutes=30))
+    db.add(status="sending", created_at=ago(minutes=30), updated_at=ago(minutes=30))
 
     status, body = probe(client)
     assert status == 200 and body.get("status") == "ok", (
-        f"requests sent or failed two days ago, and one queued 30 s ago: GET /health/queues answered {status} "
-        f"{body}; expected 200, \"ok\": a request that is done waits for nobody. {INCIDENT_4}."
+        f"requests sent or failed two days ago, one queued 30 s ago, two that a worker took 30 minutes ago (looking "
+        f"up, sending): GET /health/queues answered {status} {body}; expected 200, \"ok\": a request that is done "
+        "waits for nobody, and one a worker has taken waits for no worker (a slow job is another alarm). "
+        f"{INCIDENT_4}."
     )
     assert body.get("queues") == {"giphy": 0, "email": 0, "maintenance": 0}, (
         f"nothing waits in Redis, and GET /health/queues says {body.get('queues')!r}; expected each queue a worker "

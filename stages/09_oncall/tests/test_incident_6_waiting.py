@@ -51,3 +51,36 @@ def test_incident_6_the_form_answers_while_giphy_is_slow(app, celery_of, client,
         f"the form answered 303 to {answer.headers.get('Location')!r}; expected the status page of its request "
         f"({[row['id'] for row in rows]}). {INCIDENT_6}."
     )
+
+
+@pytest.mark.timeout(30)
+def test_incident_6_the_form_never_waits_on_a_job(app, celery_of, client, database, monkeypatch):
+    """No worker runs: the form must answer all the same, and must not ask for any job's result.
+    Waiting on a result that returns at once (a task that keeps none) is still a request that
+    waits on a job: give the job its result back, and the site is slow again at the next noon."""
+    from celery.result import AsyncResult
+
+    celery_of(app)
+    db = database()
+    asked: list[str] = []
+
+    def waiting(method: str):
+        def spy(self, *args, **kwargs):
+            asked.append(f"{method}() on job {self.id}")
+
+        return spy
+
+    for method in ("get", "wait", "ready", "state", "status"):
+        original = getattr(AsyncResult, method)
+        monkeypatch.setattr(AsyncResult, method, property(waiting(method)) if isinstance(original, property) else waiting(method))
+    answer = client.post("/mailers", data=FORM)
+
+    assert not asked, (
+        f"sending the form asked about its job's result: {asked}. Whether that returns at once (a task that keeps "
+        "no result) or waits, the request now depends on a worker being done: the day results are kept, or a "
+        f"worker is slow, every page waits as at noon. The status page reads the request's row. {INCIDENT_6}."
+    )
+    assert answer.status_code == 303 and len(db.rows()) == 1, (
+        f"with no worker running, the form answered {answer.status_code}: "
+        f"{answer.get_data(as_text=True)[:300]}; expected 303 and its request saved. {INCIDENT_6}."
+    )

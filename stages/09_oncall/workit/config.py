@@ -63,8 +63,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # instance folder; postgresql://... for PostgreSQL.
         "DATABASE_URL": environ.get("DATABASE_URL"),
         # The lookup's budget (workit/celery_app.py): Giphy's beta keys allow 100 calls an hour.
-        # Celery holds a rate limit per worker (each `celery worker`), not across them: with two giphy
-        # workers, give each half the key's budget.
+        # Giphy counts this budget for the key: every worker's calls together.
         "GIPHY_RATE_LIMIT": environ.get("GIPHY_RATE_LIMIT", "100/h") or None,
         # Seconds a lookup may take: at the soft limit it gives up and the email goes without a
         # GIF; at the hard limit the worker kills it. The email's own limit, for a hung SMTP.
