@@ -144,6 +144,9 @@ def sent() -> str:
 # The same form sent twice (a double click, the back button) is one request: its row's task_id
 # is unique. Sent again later, it lands on the first request's page before any limit counts it;
 # sent at the same moment, its commit breaks the unique task_id, and it lands there too.
+# The query is built once: built in each request, it costs its construction and SQLAlchemy's
+# cache key for it (which a statement object keeps) every time, about as much as running it.
+EARLIER = db.select(MailerRequest).where(MailerRequest.task_id == db.bindparam("task_id"))
 
 
 def earlier_request() -> MailerRequest | None:
@@ -153,7 +156,7 @@ def earlier_request() -> MailerRequest | None:
     except InvalidForm:
         return None
     task_id = task_id_for(submission_of(request.form), email, thought)
-    return db.session.scalar(db.select(MailerRequest).filter_by(task_id=task_id))
+    return db.session.scalar(EARLIER, {"task_id": task_id})
 
 
 def to_earlier(earlier: MailerRequest) -> Response:
