@@ -366,7 +366,8 @@ def app_environment(redis_url: str, mail: Maildump, giphy_api_url: str | None) -
         "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(16).hex(),
         "PYTHONUNBUFFERED": "1",
         # The finished app's limits on sending (solutions/06_status/workit/limits.py) are off
-        # for the volume of the tests and the demo; the tests of the limits turn them on.
+        # for the volume of the tests; the tests of the limits turn them on, and so does the
+        # demo (kata/demo.py, with room for its posts).
         "RATELIMIT_ENABLED": "0",
     }
     if giphy_api_url:
@@ -377,14 +378,32 @@ def app_environment(redis_url: str, mail: Maildump, giphy_api_url: str | None) -
     return env
 
 
+def gunicorn_available() -> bool:
+    """Whether gunicorn (the `stack` extra) can serve here: installed, and not on Windows."""
+    import importlib.util
+
+    return sys.platform != "win32" and importlib.util.find_spec("gunicorn") is not None
+
+
 @contextmanager
-def web_service(code_dir: Path, env: Mapping[str, str], logs: Path, name: str = "web") -> Iterator[Service]:
-    """`flask --app workit run` in `code_dir`, on a free port."""
+def web_service(
+    code_dir: Path, env: Mapping[str, str], logs: Path, name: str = "web", *, gunicorn_threads: int = 0
+) -> Iterator[Service]:
+    """`flask --app workit run` in `code_dir`, on a free port. With `gunicorn_threads`, the app
+    under gunicorn instead, as it is deployed: one worker process with that many threads
+    (gthread: kept-alive connections, no access log), not Werkzeug's development server."""
     port = free_port()
-    command = [sys.executable, "-m", "flask", "--app", "workit", "run", "--host", HOST, "--port", str(port), "--no-reload"]
+    if gunicorn_threads:
+        command = [
+            sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", "1",
+            "--worker-class", "gthread", "--threads", str(gunicorn_threads), "workit:create_app()",
+        ]  # fmt: skip
+    else:
+        command = [sys.executable, "-m", "flask", "--app", "workit", "run", "--host", HOST, "--port", str(port), "--no-reload"]
+    server = "gunicorn" if gunicorn_threads else "flask"
     with running(spawn(name, command, logs, cwd=code_dir, env=env)) as service:
         service.url = f"http://{HOST}:{port}"
-        wait_until(lambda: "Working-It" in requests.get(service.url, timeout=1).text, 15, f"flask ({code_dir})", service)
+        wait_until(lambda: "Working-It" in requests.get(service.url, timeout=1).text, 15, f"{server} ({code_dir})", service)
         yield service
 
 

@@ -16,6 +16,8 @@ from urllib.parse import unquote_to_bytes
 
 #> or task 04.2
 from email_validator import EmailNotValidError, validate_email
+#> or extra 06
+from flask import request
 #> or extra 04
 
 #> or stub 04.2
@@ -129,3 +131,23 @@ def clean_form(email: str, thought: str) -> tuple[str, str]:
     InvalidForm with the message of the first problem otherwise (README, tasks 2 to 4)."""
     raise NotImplementedError("Step 04_enqueue, task 2: write clean_form() in workit/validation.py")
     #> end
+#> extra 06
+
+
+CHECKED = "workit.checked_form"  # where checked_form keeps its answer, in the request's WSGI environ
+
+
+def checked_form() -> tuple[str, str]:
+    """This request's form, cleaned (clean_form) once, however many ask: the check for a form sent
+    before, the limit per recipient (twice: its key, and whether it applies) and the view."""
+    found = request.environ.get(CHECKED)
+    if found is None:
+        try:
+            found = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+        except InvalidForm as problem:
+            found = problem
+        request.environ[CHECKED] = found
+    if isinstance(found, InvalidForm):
+        raise InvalidForm(str(found))
+    return found
+#> end

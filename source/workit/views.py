@@ -67,7 +67,10 @@ from workit.validation import (
     URLENCODED,
 #> or task 04.5
     InvalidForm,
+#> or task 04.5 -06:stage
     clean_form,
+#> or extra 06
+    checked_form,
 #> or extra 04
     is_utf8_form,
 #> or task 04.5
@@ -174,7 +177,11 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     submission = submission_of(request.form)
 #> or task 04.5
     try:
+#> or task 04.1 -06:stage
         email, thought = clean_form(email, thought)
+#> or extra 06
+        email, thought = checked_form()  # cleaned once per request (workit/validation.py)
+#> or task 04.1
     except InvalidForm as problem:
         # The form again, with what the user typed (Jinja escapes it) and what to fix.
 #> or extra 05
@@ -198,6 +205,9 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     record = MailerRequest(email=email, thought=thought)
 #> or task 06.6
     db.session.add(record)
+    db.session.flush()  # the INSERT: the row has its id now
+    # Read it before the commit, which expires the record: after it, record.id is a SELECT.
+    request_id = record.id
     db.session.commit()
 #> or task 04.5
     try:
@@ -208,16 +218,16 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
 #> or stub 07.1
         # TODO(07_scale): task 1, queue the lookup first; it posts the email's job.
 #> or task 07.1 -08
-        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
+        look_up_gif.apply_async((request_id,), task_id=task_id_for(submission, email, thought))
 #> or task 09.6
         # The request only posts the job: a page that waits for a worker waits for Giphy, and so do
         # the web processes, all of them once Giphy is slow. The status page tells the rest.
-        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
+        look_up_gif.apply_async((request_id,), task_id=task_id_for(submission, email, thought))
 #> or stub 09.6
         # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
-        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
+        look_up_gif.apply_async((request_id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
 #> or task 06.6 & stub 07.1 -07:stage
-        send_randomness_email.apply_async((record.id,), task_id=task_id_for(submission, email, thought))
+        send_randomness_email.apply_async((request_id,), task_id=task_id_for(submission, email, thought))
 #> or task 04.5
     except OperationalError as problem:
 #> or task 04.5 & stub 06.6 -06:stage
@@ -242,7 +252,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         # line: no traceback for the user.
         db.session.delete(record)
         db.session.commit()
-        current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", record.id, problem)
+        current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", request_id, problem)
 #> or extra 05
         return form_page(QUEUE_UNAVAILABLE, email, thought, submission), 503, {"Retry-After": RETRY_AFTER}
 #> or task 01.1 & stub 06.6 -06:stage
@@ -250,7 +260,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     return redirect(url_for("mailers.sent"), code=303)
 #> or task 06.6
     flash(f"Queued: your email to {email} is on its way to a worker.")
-    return redirect(url_for("mailers.status", request_id=record.id), code=303)
+    return redirect(url_for("mailers.status", request_id=request_id), code=303)
 #> or task 06.5
 
 
@@ -303,16 +313,19 @@ def sent() -> str:
 # The same form sent twice (a double click, the back button) is one request: its row's task_id
 # is unique. Sent again later, it lands on the first request's page before any limit counts it;
 # sent at the same moment, its commit breaks the unique task_id, and it lands there too.
+# The query is built once: built in each request, it costs its construction and SQLAlchemy's
+# cache key for it (which a statement object keeps) every time, about as much as running it.
+EARLIER = db.select(MailerRequest).where(MailerRequest.task_id == db.bindparam("task_id"))
 
 
 def earlier_request() -> MailerRequest | None:
     """The request that this very form (submission id, email, thought) made before, if any."""
     try:
-        email, thought = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+        email, thought = checked_form()
     except InvalidForm:
         return None
     task_id = task_id_for(submission_of(request.form), email, thought)
-    return db.session.scalar(db.select(MailerRequest).filter_by(task_id=task_id))
+    return db.session.scalar(EARLIER, {"task_id": task_id})
 
 
 def to_earlier(earlier: MailerRequest) -> Response:

@@ -20,7 +20,9 @@ and write each step there (looking up, ready for the email, sending, then sent o
 the status page reads it. Each job claims its step (workit/steps.py, claimed): it moves the row
 from the status it expects to the next in one conditional UPDATE, and works only when it won.
 So two copies of a job (a lookup that came back after posting, a job posted again) send one
-email. A crash between the send and the commit that records it still sends twice: at least once.
+email. An email job whose worker died while sending comes back marked redelivered and takes its
+own claim again, so its email goes out; if the mail server had taken it before the crash, it goes
+out twice: at least once.
 """
 
 from __future__ import annotations
@@ -84,8 +86,13 @@ def send_randomness_email(self: Task, request_id: str) -> None:
         return
     # Claim the send: only the job that moves the row from ready to sending sends. Another copy
     # of this job (posted twice, or taken at the same moment by another pool process) finds it
-    # claimed and sends nothing.
-    if not claimed(request_id, (READY,), SENDING):
+    # claimed and sends nothing. But a message that came back because its worker died mid-send
+    # (late acks, reject_on_worker_lost: the broker marks it redelivered) finds the claim of its
+    # own run, which died: it takes it again. Whether that run's email reached the mail server,
+    # nobody can tell: sending is at least once, where leaving the row would be never. (Only a
+    # dead worker's message comes back: the visibility timeout outlasts any job, celery_app.py.)
+    came_back = bool((self.request.delivery_info or {}).get("redelivered"))
+    if not claimed(request_id, (READY, SENDING) if came_back else (READY,), SENDING):
         logger.info("request %s: another job has its email in hand, not sending it", request_id)
         return
     try:

@@ -12,6 +12,7 @@ import unicodedata
 from urllib.parse import unquote_to_bytes
 
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 
 MAX_EMAIL_LENGTH = 254  # SMTP's limit: a path is 256 octets at most, its < > included (RFC 5321)
 MAX_THOUGHT_LENGTH = 200  # Giphy only reads the first 50 (giphy.MAX_QUERY); the email shows it all
@@ -102,3 +103,21 @@ def clean_form(email: str, thought: str) -> tuple[str, str]:
     if len(thought) > MAX_THOUGHT_LENGTH:
         raise InvalidForm(THOUGHT_TOO_LONG)
     return checked.normalized, thought
+
+
+CHECKED = "workit.checked_form"  # where checked_form keeps its answer, in the request's WSGI environ
+
+
+def checked_form() -> tuple[str, str]:
+    """This request's form, cleaned (clean_form) once, however many ask: the check for a form sent
+    before, the limit per recipient (twice: its key, and whether it applies) and the view."""
+    found = request.environ.get(CHECKED)
+    if found is None:
+        try:
+            found = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+        except InvalidForm as problem:
+            found = problem
+        request.environ[CHECKED] = found
+    if isinstance(found, InvalidForm):
+        raise InvalidForm(str(found))
+    return found

@@ -264,11 +264,11 @@ def test_the_same_form_sent_again_is_not_counted_against_a_limit(client, send):
 
 def test_two_copies_of_a_form_at_the_same_moment_are_one_request(client, send, broker, database_file):
     # A double click whose two POSTs cross: the other copy commits its row first, between
-    # this one's check for an earlier request and its own commit.
+    # this one's check for an earlier request and its own INSERT (at its flush or commit).
     submission = read_page(client.get("/").text).values.get("submission")
     rival = "rival-request-id"
 
-    def commit_the_rival_first(session):
+    def commit_the_rival_first(session, *_flush_details):
         task_ids = [getattr(record, "task_id", None) for record in session.new]
         if not task_ids or not task_ids[0]:
             return
@@ -280,11 +280,11 @@ def test_two_copies_of_a_form_at_the_same_moment_are_one_request(client, send, b
                 (rival, "tobias@example.com", THOUGHT, task_ids[0], now, now),
             )
 
-    event.listen(Session, "before_commit", commit_the_rival_first)
+    event.listen(Session, "before_flush", commit_the_rival_first)
     try:
         answer = send("tobias@example.com", submission=submission)
     finally:
-        event.remove(Session, "before_commit", commit_the_rival_first)
+        event.remove(Session, "before_flush", commit_the_rival_first)
 
     assert answer.status_code == 303 and answer.headers.get("Location", "").endswith(f"/mailers/{rival}"), (
         f"a copy of the form committed first, then this one answered {answer.status_code} "

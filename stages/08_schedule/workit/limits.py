@@ -37,14 +37,14 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from limits.errors import StorageError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workit.validation import InvalidForm, clean_form
+from workit.validation import InvalidForm, checked_form
 
 TOO_MANY_FROM_YOU = "You have sent us a lot of forms in a short time."
 TOO_MANY_TO_THEM = "That address has had several emails from us lately."
@@ -65,7 +65,7 @@ def client_key() -> str:
 def recipient() -> str | None:
     """The inbox the form would mail, or None for a form that will be refused."""
     try:
-        email, _thought = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+        email, _thought = checked_form()
     except InvalidForm:
         return None
     mailbox, _, domain = email.rpartition("@")

@@ -28,7 +28,7 @@ from workit.validation import (
     QUEUE_UNAVAILABLE,
     URLENCODED,
     InvalidForm,
-    clean_form,
+    checked_form,
     is_utf8_form,
 )
 
@@ -82,7 +82,7 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     thought = request.form.get("mailers[thought]", "")
     submission = submission_of(request.form)
     try:
-        email, thought = clean_form(email, thought)
+        email, thought = checked_form()  # cleaned once per request (workit/validation.py)
     except InvalidForm as problem:
         # The form again, with what the user typed (Jinja escapes it) and what to fix.
         return form_page(str(problem), email, thought, submission), 400
@@ -91,10 +91,13 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     # address and the thought stay in the database, out of Redis and out of the logs.
     record = MailerRequest(email=email, thought=thought, task_id=task_id_for(submission, email, thought))
     db.session.add(record)
+    db.session.flush()  # the INSERT: the row has its id now
+    # Read it before the commit, which expires the record: after it, record.id is a SELECT.
+    request_id = record.id
     db.session.commit()
     try:
         # OPS-233 (09_oncall): show the GIF on the next page at once: wait for the lookup (30 s at most).
-        look_up_gif.apply_async((record.id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
+        look_up_gif.apply_async((request_id,), task_id=task_id_for(submission, email, thought)).get(timeout=30)
     except OperationalError as problem:
         # Redis refused, or did not answer in time (see workit/celery_app.py). The row must not
         # say "queued" for a job that may never be: take it back. If the message did reach
@@ -103,10 +106,10 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         # line: no traceback for the user.
         db.session.delete(record)
         db.session.commit()
-        current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", record.id, problem)
+        current_app.logger.warning("could not queue request %s: Redis is not answering (%s)", request_id, problem)
         return form_page(QUEUE_UNAVAILABLE, email, thought, submission), 503, {"Retry-After": RETRY_AFTER}
     flash(f"Queued: your email to {email} is on its way to a worker.")
-    return redirect(url_for("mailers.status", request_id=record.id), code=303)
+    return redirect(url_for("mailers.status", request_id=request_id), code=303)
 
 
 @bp.get("/mailers/<request_id>")
@@ -142,16 +145,19 @@ def sent() -> str:
 # The same form sent twice (a double click, the back button) is one request: its row's task_id
 # is unique. Sent again later, it lands on the first request's page before any limit counts it;
 # sent at the same moment, its commit breaks the unique task_id, and it lands there too.
+# The query is built once: built in each request, it costs its construction and SQLAlchemy's
+# cache key for it (which a statement object keeps) every time, about as much as running it.
+EARLIER = db.select(MailerRequest).where(MailerRequest.task_id == db.bindparam("task_id"))
 
 
 def earlier_request() -> MailerRequest | None:
     """The request that this very form (submission id, email, thought) made before, if any."""
     try:
-        email, thought = clean_form(request.form.get("mailers[email]", ""), request.form.get("mailers[thought]", ""))
+        email, thought = checked_form()
     except InvalidForm:
         return None
     task_id = task_id_for(submission_of(request.form), email, thought)
-    return db.session.scalar(db.select(MailerRequest).filter_by(task_id=task_id))
+    return db.session.scalar(EARLIER, {"task_id": task_id})
 
 
 def to_earlier(earlier: MailerRequest) -> Response:
