@@ -94,9 +94,9 @@ SENT_BEFORE = "You sent this form already: here is its email."
 # Each form carries a submission id, made when the page is rendered and kept when the form is
 # shown again. The job's task id is derived from it and from what was typed, so a form sent
 # twice (after a 503 whose message did reach Redis, a double click, the back button) is one job
-#> 05
+#> 05-06:stage
 # id twice, and the worker's sent key (workit/idempotency.py) sends its email once.
-#> or 06-
+#> or 06:solution-
 # id twice: one request's row (its task id is unique), one email.
 #> end
 # Change the thought and it is another email, with another id.

@@ -31,7 +31,7 @@ RETRY_AFTER = "60"  # seconds, in the Retry-After header of the 503 page
 # Each form carries a submission id, made when the page is rendered and kept when the form is
 # shown again. The job's task id is derived from it and from what was typed, so a form sent
 # twice (after a 503 whose message did reach Redis, a double click, the back button) is one job
-# id twice: one request's row (its task id is unique), one email.
+# id twice, and the worker's sent key (workit/idempotency.py) sends its email once.
 # Change the thought and it is another email, with another id.
 SUBMISSION = "submission"
 TASK_IDS = uuid.UUID("5b7f2c1e-93a4-4d0e-8c6b-1f0e6a2d9c47")  # the uuid5 namespace of task ids
