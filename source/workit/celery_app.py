@@ -226,6 +226,11 @@ def celery_init_app(app: Flask) -> Celery:
     # WORKER_PROCESS_MAX_MB (Celery counts kilobytes): what a job leaks goes back to the system.
     settings.setdefault("worker_max_tasks_per_child", app.config["WORKER_PROCESS_MAX_JOBS"])
     settings.setdefault("worker_max_memory_per_child", app.config["WORKER_PROCESS_MAX_MB"] * 1024)
+    #> or task 09.7
+    # A deploy sends a worker SIGTERM and kills it WORKER_SHUTDOWN_GRACE seconds later. The jobs
+    # still running after half of it are cut short and handed back to Redis at once (the cold
+    # shutdown; workers.py makes SIGTERM start it): the other half is the hand-back's own time.
+    settings.setdefault("worker_soft_shutdown_timeout", app.config["WORKER_SHUTDOWN_GRACE"] / 2)
     #> or extra 08
     if str(settings.get("broker_url", "")).startswith("redis://"):
         settings.setdefault("broker_transport", REDIS_TRANSPORT)

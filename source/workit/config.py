@@ -139,6 +139,9 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # NEW(09_oncall): given. How long a request may wait in a queue for a worker (seconds)
         # before `GET /health/queues` calls the queues stuck.
         "QUEUE_MAX_WAIT": float(environ.get("QUEUE_MAX_WAIT", "600")),
+        # NEW(09_oncall): given. How long a deploy lets a worker stop: the seconds between the
+        # orchestrator's SIGTERM and its SIGKILL (its grace period).
+        "WORKER_SHUTDOWN_GRACE": float(environ.get("WORKER_SHUTDOWN_GRACE", "30")),
         #> or task 03.1
         # Celery's own settings, lower-case as Celery names them. celery_init_app sets the
         # broker to REDIS_URL, then applies these on top.

@@ -83,6 +83,15 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in WORKERS:
         raise SystemExit(f"usage: python -m workit.workers {{{','.join(WORKERS)}}} [celery worker options]")
+    #> task 09.7
+    # Celery answers SIGTERM with a warm shutdown, which waits for every running job however long,
+    # and a deploy's SIGKILL leaves those jobs in Redis until the visibility timeout. A worker
+    # of processes can cut a job short and hand it back: there SIGTERM starts the cold shutdown
+    # (after the soft shutdown's window, celery_app.py). A thread cannot be stopped from outside,
+    # so the giphy worker keeps the warm one. billiard reads this once, as the worker starts.
+    if WORKERS[args[0]].pool == "prefork":
+        os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
+    #> end
     from workit.worker import celery_app
 
     celery_app.worker_main([*worker_argv(args[0]), *args[1:]])
