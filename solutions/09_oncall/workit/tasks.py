@@ -84,10 +84,6 @@ def send_randomness_email(self: Task, request_id: str) -> None:
     record = the_request(request_id)
     if record is None:
         return
-    # A copy handed out again (redelivered) was handed back by a worker that stopped in the middle
-    # of it (a deploy, a killed pool process): the claim its first run left is nobody's now.
-    if (self.request.delivery_info or {}).get("redelivered"):
-        claimed(request_id, (SENDING,), READY)
     # Claim the send: only the job that moves the row from ready to sending sends. Another copy
     # of this job (posted twice, or taken at the same moment by another pool process) finds it
     # claimed and sends nothing. But a message that came back because its worker died mid-send
