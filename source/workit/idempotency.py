@@ -1,4 +1,4 @@
-#> file 05-06
+#> file 05-
 """Send each job's email once: Redis remembers which jobs have sent theirs.
 
 #> task 05.6
