@@ -177,11 +177,11 @@ def create() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     submission = submission_of(request.form)
 #> or task 04.5
     try:
-#> or task 04.1 -06:stage
+#> or task 04.5 -06:stage
         email, thought = clean_form(email, thought)
 #> or extra 06
         email, thought = checked_form()  # cleaned once per request (workit/validation.py)
-#> or task 04.1
+#> or task 04.5
     except InvalidForm as problem:
         # The form again, with what the user typed (Jinja escapes it) and what to fix.
 #> or extra 05
