@@ -56,6 +56,16 @@ def wait_until(check: Any, timeout: float, what: str, service: Service | None = 
     raise StackError(f"{what}: not ready after {timeout:.0f} s{service.tail() if service else ''}")
 
 
+def eventually(check: Any, timeout: float, interval: float = 0.1) -> bool:
+    """Whether `check()` became true within `timeout` seconds, asked every `interval`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)

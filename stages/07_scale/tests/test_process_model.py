@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from kata.stack import (
     wait_until,
     web_service,
 )
+from kata.stack import eventually as wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -56,15 +56,6 @@ def post_form(web: str, email: str) -> str:
 
 def status_of(page: str) -> str:
     return str(requests.get(page, headers={"Accept": "application/json"}, timeout=5).json().get("status"))
-
-
-def wait_for(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_with_the_email_worker_stopped_the_jobs_wait_in_redis_and_nothing_is_lost(

@@ -6,27 +6,18 @@ worker sends its email, and beat's later runs send nothing more."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from kata.stack import beat_service, migrate_database, worker_service
+from kata.stack import eventually as wait_for
 
 pytestmark = pytest.mark.integration
 
 REQUEST_ID = "kata-lost-request-0000000000000"
 RECONCILE_SENT = "Sending due task reconcile-requests"
 RECONCILE_DONE = "Task workit.maintenance.reconcile_requests"
-
-
-def wait_for(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def runs(output: str) -> int:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from kata.stack import eventually as wait_for
 
 INCIDENT_2 = "README, incident 2 (billiard#380; https://docs.celeryq.dev/en/stable/userguide/workers.html)"
 
@@ -61,15 +62,6 @@ def children(pid: int) -> set[int]:
         if int(fields[1]) == pid:
             found.add(int(stat.parent.name))
     return found
-
-
-def wait_for(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.mark.integration

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from kata.stack import eventually as wait_for
+
 INCIDENT_4 = "README, incident 4 (celery#8030; https://docs.celeryq.dev/en/stable/userguide/monitoring.html)"
 
 
@@ -103,17 +105,6 @@ def test_incident_4_the_limit_is_the_configured_one(app, celery_of, client, data
 
 
 # --- the real thing: a worker that is up and consumes nothing ---------------------------------
-
-
-def wait_for(check, timeout: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 @pytest.mark.integration

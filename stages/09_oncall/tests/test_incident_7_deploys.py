@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from kata.stack import eventually as wait_for
+
 INCIDENT_7 = "README, incident 7 (https://docs.celeryq.dev/en/stable/userguide/workers.html#worker-shutdown)"
 GRACE = 16.0  # seconds between this test's SIGTERM and its SIGKILL
 VISIBILITY = 3600.0  # the app's: a job left in unacked comes back an hour later
@@ -69,15 +71,6 @@ def status_of(database: str, request_id: str) -> str | None:
     with sqlite3.connect(database, timeout=5) as connection:
         row = connection.execute("SELECT status FROM mailer_requests WHERE id = ?", (request_id,)).fetchone()
     return row[0] if row else None
-
-
-def wait_for(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.mark.integration
